@@ -1,0 +1,14 @@
+// Stable dashboard UIDs: alerts link to them and dashboards link to each other,
+// so they are fixed names, never random.
+export const DASHBOARD_UIDS = {
+  service: 'perfstack-service-overview',
+  database: 'perfstack-database',
+  k6: 'perfstack-load-tests',
+  slo: 'perfstack-slos',
+  host: 'perfstack-host-process',
+} as const;
+
+export type DashboardKey = keyof typeof DASHBOARD_UIDS;
+
+/** The provisioned Prometheus datasource uid every panel references. */
+export const PROMETHEUS_DATASOURCE_UID = 'perfstack-prometheus';

@@ -1,0 +1,132 @@
+// The metric contract: every name that dashboards, rules and exporters share.
+// Import from here instead of retyping strings (see DESIGN.md, "Metric contract").
+
+/** Histogram buckets of the HTTP server duration, in seconds (Prometheus defaults). */
+export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+/** Histogram buckets of database operation durations, in seconds. */
+export const DB_OPERATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10] as const;
+
+/** HTTP server RED metrics (OTel http.server.request.duration). */
+export const http = {
+  requestDuration: 'http_server_request_duration_seconds',
+  activeRequests: 'http_server_active_requests',
+  labels: {
+    service: 'service',
+    method: 'http_request_method',
+    route: 'http_route',
+    statusCode: 'http_response_status_code',
+  },
+} as const;
+
+/** Database client metrics from pg-pool instrumentation (OTel db.client.*). */
+export const dbClient = {
+  operationDuration: 'db_client_operation_duration_seconds',
+  connectionCount: 'db_client_connection_count',
+  connectionMax: 'db_client_connection_max',
+  connectionIdleMin: 'db_client_connection_idle_min',
+  pendingRequests: 'db_client_connection_pending_requests',
+  timeouts: 'db_client_connection_timeouts_total',
+  waitTime: 'db_client_connection_wait_time_seconds',
+  useTime: 'db_client_connection_use_time_seconds',
+  createTime: 'db_client_connection_create_time_seconds',
+  transactions: 'db_client_transactions_total',
+  labels: {
+    system: 'db_system_name',
+    pool: 'db_client_connection_pool_name',
+    state: 'db_client_connection_state',
+    operation: 'db_operation_name',
+    querySummary: 'db_query_summary',
+    errorType: 'error_type',
+    outcome: 'outcome',
+  },
+  /** The db_query_summary value that absorbs statements past the cardinality cap. */
+  overflowSummary: 'other',
+} as const;
+
+/** PostgreSQL server statistics (pg-stats exporter; postgres_exporter names where they overlap). */
+export const pgServer = {
+  up: 'pg_up',
+  xactCommit: 'pg_stat_database_xact_commit',
+  xactRollback: 'pg_stat_database_xact_rollback',
+  blksHit: 'pg_stat_database_blks_hit',
+  blksRead: 'pg_stat_database_blks_read',
+  deadlocks: 'pg_stat_database_deadlocks',
+  tempBytes: 'pg_stat_database_temp_bytes',
+  statementCalls: 'pg_stat_statements_calls_total',
+  statementSeconds: 'pg_stat_statements_seconds_total',
+  statementRows: 'pg_stat_statements_rows_total',
+  activityCount: 'pg_stat_activity_count',
+  locksCount: 'pg_locks_count',
+  seqScan: 'pg_stat_user_tables_seq_scan',
+  idxScan: 'pg_stat_user_tables_idx_scan',
+  databaseSize: 'pg_database_size_bytes',
+  // Additions under the same prefix (not in postgres_exporter).
+  indexUsageRatio: 'pg_stat_user_tables_index_usage_ratio',
+  cacheHitRatio: 'pg_stat_database_cache_hit_ratio',
+  slowStatements: 'pg_stat_statements_slow_statements',
+  longestTransactionSeconds: 'pg_stat_activity_max_tx_duration_seconds',
+  longestQuerySeconds: 'pg_stat_activity_max_query_duration_seconds',
+  collectorDuration: 'pg_exporter_collector_duration_seconds',
+  collectorSuccess: 'pg_exporter_collector_success',
+} as const;
+
+/** k6 metrics as written by the experimental-prometheus-rw output. */
+export const k6 = {
+  httpReqs: 'k6_http_reqs_total',
+  httpReqFailedRate: 'k6_http_req_failed_rate',
+  httpReqDurationPrefix: 'k6_http_req_duration',
+  vus: 'k6_vus',
+  vusMax: 'k6_vus_max',
+  checksRate: 'k6_checks_rate',
+  iterations: 'k6_iterations_total',
+  droppedIterations: 'k6_dropped_iterations_total',
+  dataSent: 'k6_data_sent_total',
+  dataReceived: 'k6_data_received_total',
+  labels: { testid: 'testid', scenario: 'scenario', url: 'url', name: 'name' },
+} as const;
+
+/** Trend statistics requested through K6_PROMETHEUS_RW_TREND_STATS. */
+export const K6_TREND_STATS = ['p(50)', 'p(90)', 'p(95)', 'p(99)', 'avg', 'min', 'max', 'count'] as const;
+
+/** node_exporter metrics used by the host dashboard and alerts. */
+export const node = {
+  cpuSeconds: 'node_cpu_seconds_total',
+  memAvailable: 'node_memory_MemAvailable_bytes',
+  memTotal: 'node_memory_MemTotal_bytes',
+  fsAvail: 'node_filesystem_avail_bytes',
+  fsSize: 'node_filesystem_size_bytes',
+  netReceive: 'node_network_receive_bytes_total',
+  netTransmit: 'node_network_transmit_bytes_total',
+  diskReadBytes: 'node_disk_read_bytes_total',
+  diskWrittenBytes: 'node_disk_written_bytes_total',
+} as const;
+
+/** prom-client default Node.js process metrics. */
+export const nodejs = {
+  eventLoopLagP99: 'nodejs_eventloop_lag_p99_seconds',
+  heapUsed: 'nodejs_heap_size_used_bytes',
+  heapTotal: 'nodejs_heap_size_total_bytes',
+  gcDuration: 'nodejs_gc_duration_seconds',
+  residentMemory: 'process_resident_memory_bytes',
+  cpuSeconds: 'process_cpu_seconds_total',
+} as const;
+
+/** Regression verdicts published by the regression detector. */
+export const regression = {
+  detected: 'perfstack_regression_detected',
+  candidateValue: 'perfstack_regression_candidate_value',
+  baselineValue: 'perfstack_regression_baseline_value',
+} as const;
+
+/** Recording-rule names, level:metric:operations. */
+export const recorded = {
+  requestRate: 'service:http_server_requests:rate5m',
+  errorRatio: 'service:http_server_request_errors:ratio_rate5m',
+  latencyQuantile: (q: 'p50' | 'p95' | 'p99') => `service:http_server_request_duration_seconds:${q}_rate5m`,
+  sloErrorRatio: (window: string) => `slo:sli_error:ratio_rate${window}`,
+  poolUtilisation: 'pool:db_client_connection_utilisation:ratio',
+  dbAverageQuery: 'pool:db_client_operation_duration_seconds:avg_rate5m',
+  indexUsage: 'database:pg_stat_user_tables_index_usage:ratio_rate1h',
+  cacheHit: 'database:pg_stat_database_blks_hit:ratio_rate10m',
+} as const;

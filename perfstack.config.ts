@@ -1,0 +1,81 @@
+import { defineConfig } from './config/index.js';
+
+// The one file a user edits. Latencies are in seconds, rates and ratios are 0..1.
+// Every generated dashboard, rule, route and k6 threshold is derived from it:
+// run `npm run generate` after a change and commit the result.
+export default defineConfig({
+  services: [
+    {
+      name: 'api',
+      title: 'Reference API',
+      job: 'perfstack-app',
+      team: 'platform',
+      // Route templates as the HTTP middleware labels them (http_route).
+      routes: [
+        '/api/entities',
+        '/api/entities/:id',
+        '/api/entities/bulk',
+        '/api/resolve',
+        '/api/auth/login',
+        '/api/auth/logout',
+        '/api/files',
+        '/api/files/:id',
+      ],
+      sla: {
+        latency: { p95Seconds: 0.5 },
+        errorRate: { warning: 0.001, critical: 0.01 },
+        minThroughputRps: 100,
+        availability: 0.999,
+      },
+    },
+    {
+      name: 'search',
+      title: 'Search',
+      job: 'perfstack-app',
+      team: 'platform',
+      routes: ['/api/search'],
+      sla: {
+        latency: { p50Seconds: 0.4, p95Seconds: 3 },
+        minThroughputRps: 50,
+      },
+    },
+  ],
+  slos: [
+    // 99.9 % of API requests succeed (no 5xx) over 30 days.
+    { name: 'api-availability', service: 'api', objective: 0.999, window: '30d', sli: { kind: 'availability' } },
+    // 95 % of API requests finish within 500 ms: the p95 SLA as an error budget.
+    { name: 'api-latency', service: 'api', objective: 0.95, window: '30d', sli: { kind: 'latency', thresholdSeconds: 0.5 } },
+    { name: 'search-availability', service: 'search', objective: 0.999, window: '30d', sli: { kind: 'availability' } },
+  ],
+  database: {
+    avgQuerySeconds: 0.1,
+    maxQuerySeconds: 1,
+    poolUtilisation: 0.8,
+    indexUsage: 0.95,
+    cacheHit: 0.99,
+    maxPendingRequests: 0,
+    sizeLimitBytes: 10 * 1024 ** 3,
+    team: 'database',
+  },
+  host: { cpu: 0.7, memory: 0.8, disk: 0.8, team: 'platform' },
+  alerting: {
+    // group_wait / group_interval / repeat_interval per severity: pages fast and often,
+    // tickets slowly and rarely.
+    severities: {
+      critical: { channel: '#perfstack-critical', groupWait: '10s', groupInterval: '1m', repeatInterval: '1h' },
+      warning: { channel: '#perfstack-warnings', groupWait: '30s', groupInterval: '5m', repeatInterval: '4h' },
+      ticket: { channel: '#perfstack-tickets', groupWait: '5m', groupInterval: '30m', repeatInterval: '24h' },
+    },
+    teams: [
+      { name: 'platform', channels: {} },
+      { name: 'database', channels: { critical: '#db-oncall', warning: '#db-alerts', ticket: '#db-tickets' } },
+    ],
+    groupBy: ['alertname', 'service', 'severity'],
+    slackApiUrlFile: '/etc/alertmanager/secrets/slack_api_url',
+  },
+  links: {
+    grafanaUrl: 'http://localhost:3000',
+    runbookUrl: 'https://github.com/perfstack/perfstack/blob/main/docs/runbooks.md',
+  },
+  scrape: { interval: '15s', evaluationInterval: '15s' },
+});
