@@ -1,0 +1,2 @@
+export { freePort, startProcess } from './process.js';
+export type { RunningProcess, StartOptions } from './process.js';
