@@ -130,3 +130,6 @@ export const recorded = {
   indexUsage: 'database:pg_stat_user_tables_index_usage:ratio_rate1h',
   cacheHit: 'database:pg_stat_database_blks_hit:ratio_rate10m',
 } as const;
+
+export { checkPromql, metricNames, substituteGrafanaVariables } from './promql.js';
+export type { PromqlProblem } from './promql.js';
