@@ -34,6 +34,11 @@ const serviceSchema = z
     title: z.string().min(1),
     job: z.string().min(1).describe('Prometheus scrape job that exposes the HTTP metrics'),
     team: name.default('platform'),
+    scrapeTarget: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+:[0-9]+$/, 'must be host:port')
+      .optional()
+      .describe('host:port inside docker compose; defaults to <job>:8080'),
     routes: z
       .array(z.string().startsWith('/', 'must be a route template starting with /'))
       .default([])

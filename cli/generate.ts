@@ -1,0 +1,12 @@
+import type { GeneratedFile, PerfstackConfig } from '../config/index.js';
+import { generatePrometheusConfig, generateGrafanaProvisioning } from '../stack/index.js';
+import { generateK6Thresholds } from '../k6/index.js';
+
+/** Every file `perfstack generate` owns, computed in memory from one validated config. */
+export function generateAll(config: PerfstackConfig): GeneratedFile[] {
+  return [
+    ...generatePrometheusConfig(config),
+    ...generateGrafanaProvisioning(config),
+    ...generateK6Thresholds(config),
+  ].sort((a, b) => a.path.localeCompare(b.path));
+}

@@ -1,0 +1,3 @@
+export { generateAll } from './generate.js';
+export { writeGeneratedFiles, findDrift, GENERATOR_OWNED_FOLDERS } from './write-files.js';
+export type { FileDrift } from './write-files.js';

@@ -1,0 +1,1 @@
+export { generateK6Thresholds, k6Thresholds } from './thresholds.js';
