@@ -71,7 +71,7 @@ export default defineConfig({
       { name: 'database', channels: { critical: '#db-oncall', warning: '#db-alerts', ticket: '#db-tickets' } },
     ],
     groupBy: ['alertname', 'service', 'severity'],
-    slackApiUrlFile: '/etc/alertmanager/secrets/slack_api_url',
+    slackApiUrlFile: '/run/secrets/slack_api_url',
   },
   links: {
     grafanaUrl: 'http://localhost:3000',

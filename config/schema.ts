@@ -103,14 +103,14 @@ const alertingSchema = z
     severities: z.object({ critical: routingSchema, warning: routingSchema, ticket: routingSchema }).strict(),
     teams: z.array(teamSchema).default([]),
     groupBy: z.array(z.string()).default(['alertname', 'service', 'severity']),
-    slackApiUrlFile: z.string().min(1).default('/etc/alertmanager/secrets/slack_api_url'),
+    slackApiUrlFile: z.string().min(1).default('/run/secrets/slack_api_url'),
   })
   .strict();
 
 const linksSchema = z
   .object({
-    grafanaUrl: z.url({ message: 'must be an absolute URL' }).transform((u) => u.replace(/\/+$/, '')),
-    runbookUrl: z.url({ message: 'must be an absolute URL' }),
+    grafanaUrl: z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' }).transform((u) => u.replace(/\/+$/, '')),
+    runbookUrl: z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' }),
   })
   .strict();
 
