@@ -1,4 +1,4 @@
-import type { GeneratedFile, PerfstackConfig } from '../config/index.js';
+import { generateConfigurationReference, type GeneratedFile, type PerfstackConfig } from '../config/index.js';
 import { generatePrometheusConfig, generateGrafanaProvisioning } from '../stack/index.js';
 import { generateK6Thresholds } from '../k6/index.js';
 
@@ -8,5 +8,6 @@ export function generateAll(config: PerfstackConfig): GeneratedFile[] {
     ...generatePrometheusConfig(config),
     ...generateGrafanaProvisioning(config),
     ...generateK6Thresholds(config),
+    ...generateConfigurationReference(),
   ].sort((a, b) => a.path.localeCompare(b.path));
 }

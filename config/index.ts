@@ -3,3 +3,4 @@ export { configSchema, SEVERITIES } from './schema.js';
 export type { PerfstackConfig, PerfstackConfigInput, ServiceConfig, SloConfig, TeamConfig, Severity } from './schema.js';
 export { renderYaml, renderJson, GENERATED_HEADER } from './generated.js';
 export type { GeneratedFile } from './generated.js';
+export { generateConfigurationReference } from './reference.js';

@@ -14,26 +14,26 @@ export type Severity = (typeof SEVERITIES)[number];
 
 const latencySla = z
   .object({
-    p50Seconds: seconds.optional(),
-    p95Seconds: seconds.optional(),
-    p99Seconds: seconds.optional(),
+    p50Seconds: seconds.optional().describe('median request duration must stay below this (seconds)'),
+    p95Seconds: seconds.optional().describe('95th-percentile request duration must stay below this (seconds)'),
+    p99Seconds: seconds.optional().describe('99th-percentile request duration must stay below this (seconds)'),
   })
   .strict();
 
 const errorRateSla = z
   .object({
-    warning: ratio,
-    critical: ratio,
+    warning: ratio.describe('5xx ratio that raises a warning (0.001 = 0.1 %)'),
+    critical: ratio.describe('5xx ratio that pages (0.01 = 1 %)'),
   })
   .strict()
   .refine((e) => e.warning < e.critical, { message: 'warning must be below critical', path: ['warning'] });
 
 const serviceSchema = z
   .object({
-    name,
-    title: z.string().min(1),
+    name: name.describe('short id used in labels, k6 tags and file names'),
+    title: z.string().min(1).describe('human name shown on dashboards'),
     job: z.string().min(1).describe('Prometheus scrape job that exposes the HTTP metrics'),
-    team: name.default('platform'),
+    team: name.default('platform').describe('team label on its alerts, used for routing'),
     scrapeTarget: z
       .string()
       .regex(/^[A-Za-z0-9.-]+:[0-9]+$/, 'must be host:port')
@@ -45,91 +45,109 @@ const serviceSchema = z
       .describe('route templates that belong to this service; empty means every route of the job'),
     sla: z
       .object({
-        latency: latencySla.default({}),
-        errorRate: errorRateSla.optional(),
-        minThroughputRps: z.number().positive('must be a positive request rate').optional(),
-        availability: ratio.optional(),
+        latency: latencySla.default({}).describe('latency targets; each becomes an SLA line, an alert and a k6 threshold'),
+        errorRate: errorRateSla.optional().describe('error-rate targets, warning and critical'),
+        minThroughputRps: z.number().positive('must be a positive request rate').optional().describe('requests per second the service must sustain under load (checked only while a k6 test runs)'),
+        availability: ratio.optional().describe('availability target shown on the service dashboard (0.999 = 99.9 %)'),
       })
-      .strict(),
+      .strict()
+      .describe('the service-level agreement: targets drawn on dashboards, alerted on and used as k6 thresholds'),
   })
   .strict();
 
 const sloSchema = z
   .object({
-    name,
-    service: z.string(),
-    objective: z.number().gt(0, 'must be above 0').lt(1, 'must be below 1 (99.9 % is 0.999)'),
-    window: promDuration.default('30d'),
+    name: name.describe('SLO id, the slo label of its rules and alerts'),
+    service: z.string().describe('name of the service it measures'),
+    objective: z.number().gt(0, 'must be above 0').lt(1, 'must be below 1 (99.9 % is 0.999)').describe('share of good requests, e.g. 0.999'),
+    window: promDuration.default('30d').describe('the error-budget window'),
     sli: z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('availability') }).strict(),
-      z.object({ kind: z.literal('latency'), thresholdSeconds: seconds }).strict(),
-    ]),
+      z.object({ kind: z.literal('latency'), thresholdSeconds: seconds.describe('a request slower than this is bad; must be a histogram bucket') }).strict(),
+    ]).describe('availability: non-5xx requests are good; latency: requests faster than thresholdSeconds are good'),
   })
   .strict();
 
 const databaseSchema = z
   .object({
-    avgQuerySeconds: seconds,
-    maxQuerySeconds: seconds,
-    poolUtilisation: ratio,
-    indexUsage: ratio,
-    cacheHit: ratio,
-    maxPendingRequests: z.number().int().nonnegative().default(0),
-    sizeLimitBytes: z.number().int().positive().default(10 * 1024 ** 3),
-    team: name.default('database'),
+    avgQuerySeconds: seconds.describe('average query duration must stay below this'),
+    maxQuerySeconds: seconds.describe('no query may take longer than this'),
+    poolUtilisation: ratio.describe('used connections / pool maximum must stay below this'),
+    indexUsage: ratio.describe('index scans / all scans must stay above this'),
+    cacheHit: ratio.describe('buffer cache hit ratio must stay above this'),
+    maxPendingRequests: z.number().int().nonnegative().default(0).describe('requests waiting for a pool connection before alerting'),
+    sizeLimitBytes: z.number().int().positive().default(10 * 1024 ** 3).describe('database size the capacity alert predicts against'),
+    team: name.default('database').describe('team label on database alerts'),
   })
   .strict();
 
-const hostSchema = z.object({ cpu: ratio, memory: ratio, disk: ratio, team: name.default('platform') }).strict();
+const hostSchema = z
+  .object({
+    cpu: ratio.describe('CPU busy ratio must stay below this'),
+    memory: ratio.describe('memory used ratio must stay below this'),
+    disk: ratio.describe('filesystem used ratio must stay below this'),
+    team: name.default('platform').describe('team label on host alerts'),
+  })
+  .strict();
 
 const routingSchema = z
   .object({
-    channel: z.string().startsWith('#', 'must be a Slack channel such as #alerts'),
-    groupWait: promDuration,
-    groupInterval: promDuration,
-    repeatInterval: promDuration,
+    channel: z.string().startsWith('#', 'must be a Slack channel such as #alerts').describe('Slack channel for this severity'),
+    groupWait: promDuration.describe('how long Alertmanager waits to batch the first notification'),
+    groupInterval: promDuration.describe('how long before notifying about new alerts in a group'),
+    repeatInterval: promDuration.describe('how long before re-sending a still-firing alert'),
   })
   .strict();
 
 const teamSchema = z
   .object({
-    name,
-    channels: z.partialRecord(z.enum(SEVERITIES), z.string().startsWith('#', 'must be a Slack channel such as #alerts')),
+    name: name.describe('matches the team label of alerts'),
+    channels: z.partialRecord(z.enum(SEVERITIES), z.string().startsWith('#', 'must be a Slack channel such as #alerts')).describe('Slack channel per severity for this team; a missing severity uses the default channel'),
   })
   .strict();
 
 const alertingSchema = z
   .object({
-    severities: z.object({ critical: routingSchema, warning: routingSchema, ticket: routingSchema }).strict(),
-    teams: z.array(teamSchema).default([]),
-    groupBy: z.array(z.string()).default(['alertname', 'service', 'severity']),
-    slackApiUrlFile: z.string().min(1).default('/run/secrets/slack_api_url'),
+    severities: z
+      .object({
+        critical: routingSchema.describe('pages: SLA breaches and fast error-budget burn'),
+        warning: routingSchema.describe('needs attention today'),
+        ticket: routingSchema.describe('slow burn and capacity: open a ticket'),
+      })
+      .strict()
+      .describe('default Slack channel and timing per severity'),
+    teams: z.array(teamSchema).default([]).describe('team routes, matched before the severity routes'),
+    groupBy: z.array(z.string()).default(['alertname', 'service', 'severity']).describe('labels Alertmanager groups notifications by'),
+    slackApiUrlFile: z.string().min(1).default('/run/secrets/slack_api_url').describe('file holding the Slack webhook URL, read by Alertmanager; never commit the URL'),
   })
   .strict();
 
 const linksSchema = z
   .object({
-    grafanaUrl: z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' }).transform((u) => u.replace(/\/+$/, '')),
-    runbookUrl: z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' }),
+    grafanaUrl: z
+      .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
+      .describe('Grafana as users reach it; alerts link to its dashboards')
+      .transform((u) => u.replace(/\/+$/, '')),
+    runbookUrl: z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' }).describe('docs/runbooks.md as published; alerts link to <runbookUrl>#<alert anchor>'),
   })
   .strict();
 
 const scrapeSchema = z
   .object({
-    interval: promDuration.default('15s'),
-    evaluationInterval: promDuration.default('15s'),
+    interval: promDuration.default('15s').describe('Prometheus scrape interval'),
+    evaluationInterval: promDuration.default('15s').describe('Prometheus rule evaluation interval'),
   })
   .strict();
 
 export const configSchema = z
   .object({
-    services: z.array(serviceSchema).min(1, 'needs at least one service'),
-    slos: z.array(sloSchema).default([]),
-    database: databaseSchema,
-    host: hostSchema,
-    alerting: alertingSchema,
-    links: linksSchema,
-    scrape: scrapeSchema.default({ interval: '15s', evaluationInterval: '15s' }),
+    services: z.array(serviceSchema).min(1, 'needs at least one service').describe('the services under test and their SLAs'),
+    slos: z.array(sloSchema).default([]).describe('service-level objectives with multi-window burn-rate alerts'),
+    database: databaseSchema.describe('database KPIs'),
+    host: hostSchema.describe('host KPIs'),
+    alerting: alertingSchema.describe('Alertmanager routing to Slack'),
+    links: linksSchema.describe('where alerts link to'),
+    scrape: scrapeSchema.default({ interval: '15s', evaluationInterval: '15s' }).describe('Prometheus timing'),
   })
   .strict()
   .superRefine((config, ctx) => {
