@@ -32,14 +32,6 @@ function routedReceiver(configFile: string, labels: Record<string, string>): str
   return result.stdout;
 }
 
-/** Milliseconds of a plain Prometheus duration such as 1s or 5m. */
-function durationMs(duration: string): number {
-  const match = /^(\d+)(ms|s|m|h)$/.exec(duration);
-  const unitMs = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 } as const;
-  if (!match?.[1] || !match[2]) throw new Error(`unsupported duration ${duration}`);
-  return Number(match[1]) * unitMs[match[2] as keyof typeof unitMs];
-}
-
 async function withTempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `perfstack-${prefix}-`));
 }
@@ -190,6 +182,7 @@ interface AlertmanagerYaml {
 
 describe('a live Alertmanager', () => {
   const FAST = { groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' };
+  const FAST_GROUP_WAIT_MS = 1_000;
   const liveConfig: PerfstackConfig = {
     ...projectConfig,
     alerting: {
@@ -287,7 +280,7 @@ describe('a live Alertmanager', () => {
     // The warning arrives after the page is known: posted together, the inhibitor can lose the race.
     await postAlerts([firing(warningLabels, new Date())]);
     await waitUntilInhibited(warningLabels, 5_000);
-    await sleep(durationMs(warning.groupWait) + 500);
+    await sleep(FAST_GROUP_WAIT_MS + 500);
     const onWarningChannel = (message: CapturedSlackMessage) => message.payload.channel === warning.channel;
     expect(capture.messages.filter(onWarningChannel)).toEqual([]);
 
