@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 
 // Stands in for a Slack incoming webhook: answers "ok" like Slack does and keeps every message,
 // so tests (and the native stack when no real webhook is configured) can see what on-call would see.
@@ -66,6 +65,10 @@ export async function startSlackCapture(options: SlackCaptureOptions = {}): Prom
   const server = createServer((request, response) => {
     readBody(request).then(
       (body) => {
+        if (request.method === 'GET' && request.url === '/health') {
+          response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+          return;
+        }
         if (request.method !== 'POST') {
           response.writeHead(405, { 'content-type': 'text/plain' }).end('only POST is accepted');
           return;
@@ -79,7 +82,8 @@ export async function startSlackCapture(options: SlackCaptureOptions = {}): Prom
         }
         const message: CapturedSlackMessage = { receivedAt: new Date(), path: request.url ?? '/', payload };
         messages.push(message);
-        log(`received ${describe(message)}`);
+        const texts = (payload.attachments ?? []).map((attachment) => attachment.text ?? '').filter(Boolean);
+        log(`received ${describe(message)}${texts.map((text) => `\n${text.replace(/^/gm, '    ')}`).join('')}`);
         for (const notify of waiters) notify(message);
         response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       },
@@ -127,12 +131,4 @@ export async function startSlackCapture(options: SlackCaptureOptions = {}): Prom
       });
     },
   };
-}
-
-// `tsx alerts/slack-capture.ts [port]` runs it on its own until SIGTERM or Ctrl-C.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const capture = await startSlackCapture({ port: Number(process.argv[2] ?? 0) });
-  const stop = () => void capture.stop().then(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
 }

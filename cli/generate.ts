@@ -1,11 +1,13 @@
 import { generateConfigurationReference, type GeneratedFile, type PerfstackConfig } from '../config/index.js';
 import { generatePrometheusConfig, generateGrafanaProvisioning } from '../stack/index.js';
 import { generateK6Thresholds } from '../k6/index.js';
+import { generateAlertmanager } from '../alerts/index.js';
 
 /** Every file `perfstack generate` owns, computed in memory from one validated config. */
 export function generateAll(config: PerfstackConfig): GeneratedFile[] {
   return [
     ...generatePrometheusConfig(config),
+    ...generateAlertmanager(config),
     ...generateGrafanaProvisioning(config),
     ...generateK6Thresholds(config),
     ...generateConfigurationReference(),

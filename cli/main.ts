@@ -1,8 +1,10 @@
-import { Command, Option } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../config/index.js';
 import { generateAll } from './generate.js';
 import { findDrift, writeGeneratedFiles } from './write-files.js';
-import { bootstrapTools, TOOL_GROUPS, type ToolGroup } from '../stack/index.js';
+import { bootstrapTools, startNativeStack, stopNativeStack, TOOL_GROUPS, type ToolGroup } from '../stack/index.js';
+import { startSlackCapture, writeAlertmanagerConfig } from '../alerts/index.js';
 import { checkGenerated } from './check.js';
 
 const program = new Command()
@@ -51,6 +53,51 @@ program
   .option('--dry-run', 'say what would be installed, install nothing')
   .action(async (options: { group: ToolGroup[]; dryRun?: boolean }) => {
     await bootstrapTools(options.group, { dryRun: options.dryRun ?? false });
+  });
+
+program
+  .command('start')
+  .description('Run the stack natively on loopback (no Docker): Prometheus, Alertmanager, node_exporter and a Slack capture server')
+  .addOption(configOption())
+  .addOption(new Option('--state-dir <dir>', 'where data, logs and PIDs live').env('PERFSTACK_STATE_DIR').default('.state'))
+  .addOption(new Option('--slack-webhook-url <url>', 'a real Slack webhook; without one, messages go to a local capture server').env('SLACK_WEBHOOK_URL'))
+  .action(async (options: { config: string; stateDir: string; slackWebhookUrl?: string }) => {
+    await bootstrapTools(['prometheus'], { dryRun: false });
+    const config = await loadConfig(options.config);
+    const components = await startNativeStack(config, {
+      stateDir: options.stateDir,
+      ruleFiles: generateAll(config).filter((file) => file.path.startsWith('provisioning/prometheus/rules/')),
+      writeAlertmanager: (folder, slackApiUrlFile) => writeAlertmanagerConfig(folder, config, { slackApiUrlFile }),
+      slackWebhookUrl: options.slackWebhookUrl,
+      captureCommand: [process.execPath, fileURLToPath(new URL('../bin/perfstack.js', import.meta.url)), 'slack-capture'],
+    });
+    console.log('\nperfstack is running:');
+    for (const component of components) console.log(`  ${component.name.padEnd(14)} ${component.url.padEnd(24)} pid ${String(component.pid).padEnd(8)} log ${component.log}`);
+    console.log(`\nStop it with: npx perfstack down --state-dir ${options.stateDir}`);
+  });
+
+program
+  .command('down')
+  .description('Stop everything `perfstack start` started, by the PIDs it recorded')
+  .addOption(new Option('--state-dir <dir>', 'the state folder `start` used').env('PERFSTACK_STATE_DIR').default('.state'))
+  .action(async (options: { stateDir: string }) => {
+    const stopped = await stopNativeStack(options.stateDir);
+    console.log(`${stopped} process(es) stopped.`);
+  });
+
+program
+  .command('slack-capture')
+  .description('Run a local HTTP server that records and prints what Slack would receive')
+  .addOption(new Option('--port <port>', 'loopback port (0 picks a free one)').default(0).argParser((v) => {
+    const port = Number(v);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('--port must be an integer from 0 to 65535');
+    return port;
+  }))
+  .action(async (options: { port: number }) => {
+    const capture = await startSlackCapture({ port: options.port });
+    const stop = () => void capture.stop().then(() => process.exit(0));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
   });
 
 try {

@@ -7,3 +7,5 @@ export { runTool } from './tools.js';
 export type { ToolResult } from './tools.js';
 export { bootstrapTools, missingTools, TOOL_GROUPS } from './bootstrap.js';
 export type { ToolGroup } from './bootstrap.js';
+export { startNativeStack, stopNativeStack, readStackState } from './native.js';
+export type { Component, NativeStackOptions } from './native.js';

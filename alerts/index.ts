@@ -1,0 +1,4 @@
+export { generateAlertmanager, routeTestCases, writeAlertmanagerConfig, ALERTMANAGER_CONFIG_PATH, SLACK_TEMPLATE_PATH } from './alertmanager.js';
+export type { AlertmanagerOptions, RouteTestCase } from './alertmanager.js';
+export { startSlackCapture } from './slack-capture.js';
+export type { SlackCapture, CapturedSlackMessage, SlackPayload } from './slack-capture.js';
