@@ -2,12 +2,14 @@ import { generateConfigurationReference, type GeneratedFile, type PerfstackConfi
 import { generatePrometheusConfig, generateGrafanaProvisioning } from '../stack/index.js';
 import { generateK6Thresholds } from '../k6/index.js';
 import { generateAlertmanager } from '../alerts/index.js';
+import { generateDashboards } from '../dashboards/index.js';
 
 /** Every file `perfstack generate` owns, computed in memory from one validated config. */
 export function generateAll(config: PerfstackConfig): GeneratedFile[] {
   return [
     ...generatePrometheusConfig(config),
     ...generateAlertmanager(config),
+    ...generateDashboards(config),
     ...generateGrafanaProvisioning(config),
     ...generateK6Thresholds(config),
     ...generateConfigurationReference(),

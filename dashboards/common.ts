@@ -258,6 +258,8 @@ export function datasourceVariable(): dashboard.DatasourceVariableBuilder {
     .current({ selected: true, text: 'Prometheus', value: PROMETHEUS_DATASOURCE_UID });
 }
 
+const ALL_SELECTED: dashboard.VariableOption = { selected: true, text: ['All'], value: ['$__all'] };
+
 export interface QueryVariableSpec {
   name: string;
   label: string;
@@ -282,7 +284,7 @@ export function queryVariable(spec: QueryVariableSpec): dashboard.QueryVariableB
     .multi(multi)
     .includeAll(includeAll);
   // ".*" rather than a list of every value: also matches series that lack the label.
-  if (includeAll) builder.allValue('.*');
+  if (includeAll) builder.allValue('.*').current(ALL_SELECTED);
   return builder;
 }
 
@@ -294,7 +296,7 @@ export function customVariable(name: string, label: string, values: readonly str
     .multi(true)
     .includeAll(true)
     .allValue('.*')
-    .current({ selected: true, text: ['All'], value: ['$__all'] });
+    .current(ALL_SELECTED);
 }
 
 /** datasource, job and instance, with jobs taken from the series that this dashboard is about. */
@@ -391,5 +393,8 @@ export function composeDashboard(spec: DashboardSpec): dashboard.Dashboard {
       builder.withPanel(panel);
     }
   }
-  return builder.build();
+  const built = builder.build();
+  // The SDK defaults every link into the controls dropdown; keep them visible in the header.
+  for (const link of built.links ?? []) delete link.placement;
+  return built;
 }

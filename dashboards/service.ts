@@ -23,6 +23,7 @@ import {
   type AnyPanelBuilder,
   type Section,
 } from './common.js';
+import { budgetRemainingExpr } from './slo.js';
 
 // Service overview: a RED row per configured service, from the raw HTTP histogram.
 
@@ -41,11 +42,6 @@ export function serverErrorRatio(matchers: readonly string[], by: readonly strin
   const all = sumBy(by, rate(selector(REQUEST_COUNT, matchers)));
   const errors = sumBy(by, rate(selector(REQUEST_COUNT, [...matchers, SERVER_ERROR])));
   return `(${errors} or ${all} * 0) / ${all}`;
-}
-
-/** 1 - (error ratio over the SLO window / error budget). */
-export function budgetRemainingExpr(slo: SloConfig): string {
-  return `1 - (${selector(recorded.sloErrorRatio(slo.window), [`slo=${promString(slo.name)}`])} / ${formatNumber(1 - slo.objective)})`;
 }
 
 const QUANTILES = [
