@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../config/index.js';
 import { generateAll } from './generate.js';
 import { findDrift, writeGeneratedFiles } from './write-files.js';
+import { filesAtRevision, filesFromGenerated, generatedPathsAtRevision, reviewSummary } from './review-summary.js';
 import { bootstrapTools, startNativeStack, stopNativeStack, TOOL_GROUPS, type ToolGroup } from '../stack/index.js';
 import { startSlackCapture, writeAlertmanagerConfig } from '../alerts/index.js';
 import { checkGenerated } from './check.js';
@@ -37,6 +38,18 @@ program
     for (const path of drift.changed) console.log(`wrote   ${path}`);
     for (const path of drift.orphaned) console.log(`removed ${path}`);
     console.log(`${files.length} files generated, ${drift.changed.length} changed, ${drift.orphaned.length} removed.`);
+  });
+
+program
+  .command('summary')
+  .description('Summarise in plain language what the config change does to the generated rules, dashboards, routing and k6 thresholds, against a git revision')
+  .addOption(configOption())
+  .option('--base <revision>', 'the git revision to compare with', 'HEAD')
+  .action(async (options: { config: string; base: string }) => {
+    const config = await loadConfig(options.config);
+    const current = generateAll(config);
+    const paths = [...new Set([...generatedPathsAtRevision(options.base), ...current.map((file) => file.path)])];
+    console.log(reviewSummary(filesAtRevision(options.base, paths), filesFromGenerated(current)));
   });
 
 program
