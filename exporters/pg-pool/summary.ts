@@ -206,6 +206,9 @@ function collapseLists(tokens: Token[]): Token[] {
   return out;
 }
 
+/** Keywords written with a space before "(" (anything else followed by "(" reads as a call). */
+const SPACED_KEYWORDS = new Set(['IN', 'VALUES', 'AS', 'AND', 'OR', 'NOT', 'ON', 'EXISTS', 'FROM', 'JOIN', 'WHERE', 'USING', 'SELECT', 'THEN', 'ELSE', 'WHEN', 'BY', 'SET', 'RETURNING', 'LATERAL', 'OVER']);
+
 function render(tokens: Token[]): string {
   let text = '';
   let previous: Token | undefined;
@@ -213,7 +216,7 @@ function render(tokens: Token[]): string {
     const piece = token.kind === 'literal' ? '?' : token.text;
     const glueLeft = token.kind === 'punct' && [',', ')', ']', ';', '.', '::'].includes(token.text);
     const glueRight = previous?.kind === 'punct' && ['(', '[', '.', '::'].includes(previous.text);
-    const call = token.kind === 'punct' && (token.text === '(' || token.text === '[') && (previous?.kind === 'word' || previous?.kind === 'ident');
+    const call = token.kind === 'punct' && (token.text === '(' || token.text === '[') && (previous?.kind === 'ident' || (previous?.kind === 'word' && !SPACED_KEYWORDS.has(previous.text.toUpperCase())));
     if (text && !glueLeft && !glueRight && !call) text += ' ';
     text += piece;
     previous = token;
