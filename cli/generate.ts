@@ -1,7 +1,7 @@
 import { generateConfigurationReference, type GeneratedFile, type PerfstackConfig } from '../config/index.js';
 import { generatePrometheusConfig, generateGrafanaProvisioning } from '../stack/index.js';
 import { generateK6Thresholds } from '../k6/index.js';
-import { generateAlertmanager } from '../alerts/index.js';
+import { generateAlertmanager, generateRules } from '../alerts/index.js';
 import { generateDashboards } from '../dashboards/index.js';
 
 /** Every file `perfstack generate` owns, computed in memory from one validated config. */
@@ -9,6 +9,7 @@ export function generateAll(config: PerfstackConfig): GeneratedFile[] {
   return [
     ...generatePrometheusConfig(config),
     ...generateAlertmanager(config),
+    ...generateRules(config),
     ...generateDashboards(config),
     ...generateGrafanaProvisioning(config),
     ...generateK6Thresholds(config),

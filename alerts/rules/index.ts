@@ -1,0 +1,63 @@
+import type { GeneratedFile, PerfstackConfig } from '../../config/index.js';
+import { renderYaml } from '../../config/index.js';
+import { alertingRule, alertTestGroups, type AlertDefinition, type RuleFile } from './alert.js';
+import { FIXTURE_INTERVAL_MINUTES } from './fixtures.js';
+import { promDuration } from './format.js';
+import { capacityRuleFile } from './capacity.js';
+import { databaseRuleFile } from './database.js';
+import { hostRuleFile } from './host.js';
+import { recordingRuleFile } from './recording.js';
+import { slaRuleFile } from './sla.js';
+import { sloRuleFile } from './slo.js';
+
+export { runbookAnchor, alertId, dashboardUrl } from './alert.js';
+export type { AlertDefinition, AlertAnnotations, FiringFixture, RecordingRule, RuleFile, RuleGroup } from './alert.js';
+export type { InputSeries } from './fixtures.js';
+export { BURN_RATE_TIERS } from './slo.js';
+export { SLO_BURN_WINDOWS } from './recording.js';
+export { runbookAnchors, readRunbookAnchors, RUNBOOKS_PATH } from './runbooks.js';
+
+export const RULES_DIR = 'provisioning/prometheus/rules';
+export const RULE_TESTS_DIR = 'provisioning/prometheus/tests';
+
+/** Every rule file, recording rules first (the alert files read their series). */
+export function ruleFiles(config: PerfstackConfig): RuleFile[] {
+  return [recordingRuleFile, slaRuleFile, sloRuleFile, databaseRuleFile, hostRuleFile, capacityRuleFile].map((build) => build(config));
+}
+
+/** Every alert the rule files define, with its labels, annotations and test fixtures. */
+export function ruleDefinitions(config: PerfstackConfig): AlertDefinition[] {
+  return ruleFiles(config).flatMap((file) => file.groups.flatMap((group) => group.alerts ?? []));
+}
+
+function renderRuleFile(file: RuleFile): GeneratedFile {
+  const groups = file.groups
+    .map((group) => ({
+      name: group.name,
+      rules: [
+        ...(group.recordingRules ?? []).map((rule) => ({ record: rule.record, expr: rule.expr, ...(rule.labels ? { labels: rule.labels } : {}) })),
+        ...(group.alerts ?? []).map(alertingRule),
+      ],
+    }))
+    .filter((group) => group.rules.length > 0);
+  return { path: `${RULES_DIR}/${file.name}.yml`, content: renderYaml({ groups }) };
+}
+
+function renderTestFile(file: RuleFile): GeneratedFile | undefined {
+  const alerts = file.groups.flatMap((group) => group.alerts ?? []);
+  if (alerts.length === 0) return undefined;
+  return {
+    path: `${RULE_TESTS_DIR}/${file.name}.test.yml`,
+    content: renderYaml({
+      rule_files: [...file.dependsOn, file.name].map((name) => `../rules/${name}.yml`),
+      evaluation_interval: promDuration(FIXTURE_INTERVAL_MINUTES),
+      tests: alerts.flatMap(alertTestGroups),
+    }),
+  };
+}
+
+/** Prometheus rule files plus their promtool unit tests (`promtool test rules provisioning/prometheus/tests/*.test.yml`). */
+export function generateRules(config: PerfstackConfig): GeneratedFile[] {
+  const files = ruleFiles(config);
+  return [...files.map(renderRuleFile), ...files.flatMap((file) => renderTestFile(file) ?? [])];
+}
