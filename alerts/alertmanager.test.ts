@@ -6,13 +6,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SEVERITIES, parseConfig, type PerfstackConfig } from '../config/index.js';
-import { freePort, startProcess, type RunningProcess } from '../stack/index.js';
+import { alertmanagerLaunch, freePort, startLaunch, type RunningProcess } from '../stack/index.js';
 import projectConfigInput from '../perfstack.config.js';
 import { ALERTMANAGER_CONFIG_PATH, SLACK_TEMPLATE_PATH, generateAlertmanager, routeTestCases, writeAlertmanagerConfig } from './alertmanager.js';
 import { startSlackCapture, type CapturedSlackMessage, type SlackAttachment, type SlackCapture } from './slack-capture.js';
 
 const AMTOOL = '/usr/bin/amtool';
-const ALERTMANAGER = '/usr/bin/prometheus-alertmanager';
 
 const projectConfig = parseConfig(projectConfigInput, 'perfstack.config.ts');
 
@@ -218,18 +217,7 @@ describe('a live Alertmanager', () => {
     const configFile = await writeAlertmanagerConfig(join(dir, 'config'), liveConfig, { slackApiUrlFile: slackUrlFile });
     const port = await freePort();
     apiUrl = `http://127.0.0.1:${port}/api/v2`;
-    alertmanager = await startProcess({
-      name: 'alertmanager',
-      command: ALERTMANAGER,
-      args: [
-        `--config.file=${configFile}`,
-        `--storage.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--cluster.listen-address=',
-      ],
-      readyUrl: `http://127.0.0.1:${port}/-/ready`,
-      readyTimeoutMs: 10_000,
-    });
+    alertmanager = await startLaunch('alertmanager', port, alertmanagerLaunch({ configFile, dataDir: join(dir, 'data'), port }));
   }, 15_000);
 
   afterAll(async () => {

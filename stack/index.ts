@@ -1,4 +1,4 @@
-export { freePort, startProcess } from './process.js';
+export { freePort, startProcess, startLaunch } from './process.js';
 export type { RunningProcess, StartOptions } from './process.js';
 export { prometheusConfig, composeTargets, generatePrometheusConfig, INFRASTRUCTURE_JOBS } from './prometheus-config.js';
 export type { StackTargets } from './prometheus-config.js';
@@ -9,3 +9,5 @@ export { bootstrapTools, missingTools, TOOL_GROUPS } from './bootstrap.js';
 export type { ToolGroup } from './bootstrap.js';
 export { startNativeStack, stopNativeStack, readStackState } from './native.js';
 export type { Component, NativeStackOptions } from './native.js';
+export { prometheusLaunch, alertmanagerLaunch, nodeExporterLaunch } from './binaries.js';
+export type { BinaryLaunch } from './binaries.js';

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { renderYaml, type GeneratedFile, type PerfstackConfig } from '../config/index.js';
 import { freePort } from './process.js';
 import { prometheusConfig } from './prometheus-config.js';
+import { alertmanagerLaunch, nodeExporterLaunch, prometheusLaunch, type BinaryLaunch } from './binaries.js';
 
 // The native stack: the same services docker-compose.yml runs, as Debian binaries on loopback,
 // each detached with its own log, all state under one folder, stopped by the PIDs recorded here.
@@ -96,7 +97,7 @@ async function choosePort(name: keyof typeof PREFERRED_PORTS, log: (line: string
 
 async function launch(
   stateDir: string,
-  spec: { name: string; port: number; command: string; args: string[]; readyPath: string },
+  spec: BinaryLaunch & { name: string; port: number },
 ): Promise<Component> {
   const logFile = join(stateDir, 'logs', `${spec.name}.log`);
   const fd = openSync(logFile, 'a');
@@ -154,23 +155,12 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
   }
   writeFileSync(slackUrlFile, `${slackUrl}\n`, { mode: 0o600 });
 
-  const nodeExporter = await ensure('node-exporter', (port) => ({
-    command: 'prometheus-node-exporter',
-    args: [`--web.listen-address=127.0.0.1:${port}`],
-    readyPath: '/metrics',
-  }));
+  const nodeExporter = await ensure('node-exporter', (port) => nodeExporterLaunch({ port }));
 
   const alertmanagerConfig = await options.writeAlertmanager(join(stateDir, 'alertmanager'), slackUrlFile);
-  const alertmanager = await ensure('alertmanager', (port) => ({
-    command: 'prometheus-alertmanager',
-    args: [
-      `--config.file=${alertmanagerConfig}`,
-      `--storage.path=${join(stateDir, 'alertmanager/data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=',
-    ],
-    readyPath: '/-/ready',
-  }));
+  const alertmanager = await ensure('alertmanager', (port) =>
+    alertmanagerLaunch({ configFile: alertmanagerConfig, dataDir: join(stateDir, 'alertmanager/data'), port }),
+  );
 
   for (const file of options.ruleFiles) {
     writeFileSync(join(stateDir, 'prometheus/rules', file.path.split('/').pop()!), file.content);
@@ -187,17 +177,9 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
   for (const service of config.services) serviceTargets[service.job] ??= '127.0.0.1:8080';
   const prometheusConfigFile = join(stateDir, 'prometheus/prometheus.yml');
   writeFileSync(prometheusConfigFile, renderYaml(prometheusConfig(config, targets)));
-  const prometheus = await ensure('prometheus', () => ({
-    command: 'prometheus',
-    args: [
-      `--config.file=${prometheusConfigFile}`,
-      `--storage.tsdb.path=${join(stateDir, 'prometheus/data')}`,
-      `--web.listen-address=127.0.0.1:${prometheusPort}`,
-      '--web.enable-remote-write-receiver',
-      '--web.enable-lifecycle',
-    ],
-    readyPath: '/-/ready',
-  }));
+  const prometheus = await ensure('prometheus', () =>
+    prometheusLaunch({ configFile: prometheusConfigFile, dataDir: join(stateDir, 'prometheus/data'), port: prometheusPort }),
+  );
   // A reused Prometheus picks up regenerated rules and targets without a restart.
   await fetch(`${prometheus.url}/-/reload`, { method: 'POST' }).catch(() => undefined);
   await fetch(`${alertmanager.url}/-/reload`, { method: 'POST' }).catch(() => undefined);

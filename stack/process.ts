@@ -89,3 +89,8 @@ export async function startProcess(options: StartOptions): Promise<RunningProces
   }
   return handle;
 }
+
+/** Starts one of the binaries described in binaries.ts on its loopback port. */
+export function startLaunch(name: string, port: number, launch: { command: string; args: string[]; readyPath: string }): Promise<RunningProcess> {
+  return startProcess({ name, command: launch.command, args: launch.args, readyUrl: `http://127.0.0.1:${port}${launch.readyPath}` });
+}

@@ -7,7 +7,7 @@ import defaults from '../perfstack.config.js';
 import { parseConfig, renderYaml } from '../config/index.js';
 import { generateAll, writeGeneratedFiles } from '../cli/index.js';
 import { startSlackCapture, writeAlertmanagerConfig, type SlackCapture } from '../alerts/index.js';
-import { freePort, prometheusConfig, startProcess, type RunningProcess } from '../stack/index.js';
+import { alertmanagerLaunch, freePort, prometheusConfig, prometheusLaunch, startLaunch, type RunningProcess } from '../stack/index.js';
 
 // The generated files, loaded by the real binaries: Prometheus evaluates every generated rule and
 // sends to Alertmanager, which routes to the Slack capture server with the generated templates.
@@ -60,17 +60,7 @@ describe('generated rules and routing on live Prometheus and Alertmanager', () =
 
     const alertmanagerPort = await freePort();
     const alertmanagerConfig = await writeAlertmanagerConfig(join(root, 'am'), parseConfig(fastRouting), { slackApiUrlFile: slackUrlFile });
-    alertmanager = await startProcess({
-      name: 'alertmanager',
-      command: 'prometheus-alertmanager',
-      args: [
-        `--config.file=${alertmanagerConfig}`,
-        `--storage.path=${join(root, 'am-data')}`,
-        `--web.listen-address=127.0.0.1:${alertmanagerPort}`,
-        '--cluster.listen-address=',
-      ],
-      readyUrl: `http://127.0.0.1:${alertmanagerPort}/-/ready`,
-    });
+    alertmanager = await startLaunch('alertmanager', alertmanagerPort, alertmanagerLaunch({ configFile: alertmanagerConfig, dataDir: join(root, 'am-data'), port: alertmanagerPort }));
 
     const prometheusPort = await freePort();
     const rulesFolder = join(root, 'provisioning/prometheus/rules');
@@ -85,18 +75,11 @@ describe('generated rules and routing on live Prometheus and Alertmanager', () =
     const prometheusConfigFile = join(root, 'prometheus.yml');
     writeFileSync(prometheusConfigFile, renderYaml(prometheusYaml));
     prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
-    prometheus = await startProcess({
-      name: 'prometheus',
-      command: 'prometheus',
-      args: [
-        `--config.file=${prometheusConfigFile}`,
-        `--storage.tsdb.path=${join(root, 'prom-data')}`,
-        `--web.listen-address=127.0.0.1:${prometheusPort}`,
-        '--web.enable-remote-write-receiver',
-        '--rules.alert.resend-delay=1s',
-      ],
-      readyUrl: `${prometheusUrl}/-/ready`,
-    });
+    prometheus = await startLaunch(
+      'prometheus',
+      prometheusPort,
+      prometheusLaunch({ configFile: prometheusConfigFile, dataDir: join(root, 'prom-data'), port: prometheusPort, fastAlerts: true }),
+    );
   });
 
   afterAll(async () => {

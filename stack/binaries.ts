@@ -1,0 +1,42 @@
+// How perfstack runs the Debian binaries on loopback: one place for their flags, shared by the
+// native stack and the tests.
+
+export interface BinaryLaunch {
+  command: string;
+  args: string[];
+  /** Path on the listen address that answers 2xx once the binary is ready. */
+  readyPath: string;
+}
+
+export function prometheusLaunch(options: { configFile: string; dataDir: string; port: number; fastAlerts?: boolean }): BinaryLaunch {
+  return {
+    command: 'prometheus',
+    args: [
+      `--config.file=${options.configFile}`,
+      `--storage.tsdb.path=${options.dataDir}`,
+      `--web.listen-address=127.0.0.1:${options.port}`,
+      '--web.enable-remote-write-receiver', // k6 pushes with experimental-prometheus-rw
+      '--web.enable-lifecycle', // POST /-/reload after regenerating
+      // Without it the first notification of a new alert waits a minute (tests only).
+      ...(options.fastAlerts ? ['--rules.alert.resend-delay=1s'] : []),
+    ],
+    readyPath: '/-/ready',
+  };
+}
+
+export function alertmanagerLaunch(options: { configFile: string; dataDir: string; port: number }): BinaryLaunch {
+  return {
+    command: 'prometheus-alertmanager',
+    args: [
+      `--config.file=${options.configFile}`,
+      `--storage.path=${options.dataDir}`,
+      `--web.listen-address=127.0.0.1:${options.port}`,
+      '--cluster.listen-address=', // a single instance: no gossip port
+    ],
+    readyPath: '/-/ready',
+  };
+}
+
+export function nodeExporterLaunch(options: { port: number }): BinaryLaunch {
+  return { command: 'prometheus-node-exporter', args: [`--web.listen-address=127.0.0.1:${options.port}`], readyPath: '/metrics' };
+}
