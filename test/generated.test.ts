@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import defaults from '../perfstack.config.js';
 import { parseConfig } from '../config/index.js';
-import { findDrift, generateAll, writeGeneratedFiles } from '../cli/index.js';
+import { findDrift, generateAll, validationSteps, writeGeneratedFiles } from '../cli/index.js';
 
 const projectRoot = resolve(import.meta.dirname, '..');
 const config = parseConfig(defaults);
@@ -48,5 +48,12 @@ describe('generated files', () => {
     changed.services[0]!.sla.latency = { p95Seconds: 0.25 };
     const thresholds = generateAll(parseConfig(changed)).find((f) => f.path === 'k6/thresholds.json')!;
     expect(JSON.parse(thresholds.content).thresholds['http_req_duration{service:api}']).toEqual(['p(95)<250']);
+  });
+});
+
+describe('committed generated files pass the tools that will load them', () => {
+  it.each(validationSteps(projectRoot).map((step) => [step.name, step] as const))('%s', (_name, step) => {
+    expect(step.result.output).not.toMatch(/FAILED|error/i);
+    expect(step.result.ok, step.result.output).toBe(true);
   });
 });
