@@ -176,7 +176,9 @@ function sharedMetrics(registry: Registry): SharedMetrics {
 
 // ---------------------------------------------------------------------------------------------
 
-const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+/** Monotonic milliseconds; cheaper per query than hrtime.bigint(). */
+const now = () => performance.now();
+const seconds = (start: number) => (performance.now() - start) / 1000;
 
 /** A bounded error_type: SQLSTATE or system code when there is one, else the error class name. */
 export function errorType(error: unknown): string {
@@ -230,9 +232,25 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
   metrics.pools.set(poolName, { pool, labels });
   instrumentedPools.add(pool);
 
+  // Bound children skip prom-client's per-call label validation and hashing on the hot path.
+  const waitTime = metrics.waitTime.labels(labels);
+  const useTime = metrics.useTime.labels(labels);
+  const createTime = metrics.createTime.labels(labels);
+  const operationChildren = new Map<string, Histogram.Internal<string>>();
+  const operationChild = (operation: string, summary: string, error: string | undefined) => {
+    const key = `${operation}\u0000${summary}\u0000${error ?? ''}`;
+    let child = operationChildren.get(key);
+    if (!child) {
+      const opLabels: { [key: string]: string } = { ...labels, [L.operation]: operation, [L.querySummary]: summary };
+      if (error !== undefined) opLabels[L.errorType] = error;
+      child = metrics.operationDuration.labels(opLabels);
+      operationChildren.set(key, child);
+    }
+    return child;
+  };
+
   let active = true;
   const summaries = new Set<string>();
-  const summaryCache = new Map<string, { summary: string; operation: string; transaction: ReturnType<typeof describeStatement>['transaction'] }>();
 
   /** Keeps db_query_summary bounded: the first maxSummaries distinct values, then "other". */
   const boundedSummary = (summary: string): string => {
@@ -242,7 +260,16 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
     return summary;
   };
 
-  const describe = (config: unknown) => {
+  type Described = { summary: string; operation: string; transaction: ReturnType<typeof describeStatement>['transaction'] };
+  // Per statement text: normalising and the cap are decided once; the cache is bounded like the labels.
+  const describedByText = new Map<string, Described>();
+  const describeText = (text: string): Described => {
+    const statement = describeStatement(text);
+    const normalised = text ? normaliseStatement(text, maxSummaryLength) : '';
+    return { summary: boundedSummary(normalised || statement.operation), operation: statement.operation, transaction: statement.transaction };
+  };
+
+  const describe = (config: unknown): Described => {
     let text: string | undefined;
     let given: string | undefined;
     if (typeof config === 'string') text = config;
@@ -252,22 +279,18 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
       if (typeof c[QUERY_SUMMARY] === 'string') given = c[QUERY_SUMMARY];
       else if (typeof c.name === 'string' && c.name) given = c.name;
     }
-    let info = text !== undefined ? summaryCache.get(text) : undefined;
-    if (!info) {
-      const statement = describeStatement(text ?? '');
-      info = { summary: text ? normaliseStatement(text, maxSummaryLength) : '', ...statement };
-      // The cache is per pool and bounded too; statements past it are simply re-normalised.
-      if (text !== undefined && summaryCache.size < 1000) summaryCache.set(text, info);
+    let described = text !== undefined ? describedByText.get(text) : undefined;
+    if (!described) {
+      described = describeText(text ?? '');
+      if (text !== undefined && describedByText.size < 1000) describedByText.set(text, described);
     }
-    const raw = given !== undefined ? given.slice(0, maxSummaryLength) : info.summary;
-    return { summary: boundedSummary(raw || info.operation), operation: info.operation, transaction: info.transaction };
+    if (given === undefined) return described;
+    return { ...described, summary: boundedSummary(given.slice(0, maxSummaryLength) || described.operation) };
   };
 
-  const record = (described: ReturnType<typeof describe>, start: bigint, error: unknown, result: unknown) => {
+  const record = (described: ReturnType<typeof describe>, start: number, error: unknown, result: unknown) => {
     if (!active) return;
-    const opLabels: { [key: string]: string } = { ...labels, [L.operation]: described.operation, [L.querySummary]: described.summary };
-    if (error) opLabels[L.errorType] = errorType(error);
-    metrics.operationDuration.observe(opLabels, seconds(start));
+    operationChild(described.operation, described.summary, error ? errorType(error) : undefined).observe(seconds(start));
 
     if (described.transaction === 'commit' || described.transaction === 'rollback') {
       // COMMIT of a failed transaction answers ROLLBACK; a failed COMMIT rolls back as well.
@@ -286,7 +309,7 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
     originalQuery.set(client, original);
     client.query = function instrumentedQuery(this: unknown, config: unknown, values?: unknown, callback?: unknown) {
       if (!active || config == null) return original.apply(this, arguments as unknown as unknown[]);
-      const start = process.hrtime.bigint();
+      const start = now();
       const described = describe(config);
       let done = false;
       const finish = (error: unknown, result: unknown) => {
@@ -350,11 +373,11 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
   const originalConnect = internals.connect;
   const connect = function instrumentedConnect(this: unknown, cb?: unknown) {
     if (!active) return originalConnect.apply(this, arguments as unknown as unknown[]);
-    const start = process.hrtime.bigint();
+    const start = now();
     // Failed acquisitions (timeouts, refused connections) are observed too: that wait was real.
     const observe = (error: unknown) => {
       try {
-        metrics.waitTime.observe(labels, seconds(start));
+        waitTime.observe(seconds(start));
         if (error && isPoolTimeout(error)) metrics.timeouts.inc(labels);
       } catch {
         // never break the caller
@@ -384,12 +407,12 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
   internals.connect = connect;
 
   // --- pool.newClient + 'connect' event: connection create time --------------------------------
-  const createStarted = new WeakMap<object, bigint>();
+  const createStarted = new WeakMap<object, number>();
   const originalNewClient = internals.newClient;
   const newClient =
     typeof originalNewClient === 'function'
       ? function instrumentedNewClient(this: unknown, ...args: unknown[]) {
-          const start = process.hrtime.bigint();
+          const start = now();
           const clients = internals._clients;
           const before = Array.isArray(clients) ? clients.length : -1;
           const returned = originalNewClient.apply(this, args);
@@ -407,20 +430,20 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
     const start = createStarted.get(client);
     if (start === undefined || !active) return;
     createStarted.delete(client);
-    metrics.createTime.observe(labels, seconds(start));
+    createTime.observe(seconds(start));
   };
 
   // --- 'acquire' / 'release': use time, and hook client.query ----------------------------------
-  const acquiredAt = new WeakMap<object, bigint>();
+  const acquiredAt = new WeakMap<object, number>();
   const onAcquire = (client: pg.PoolClient) => {
-    acquiredAt.set(client, process.hrtime.bigint());
+    acquiredAt.set(client, now());
     wrapClient(client as unknown as ClientInternals);
   };
   const onRelease = (_err: Error | undefined, client: pg.PoolClient) => {
     const start = acquiredAt.get(client);
     if (start === undefined || !active) return;
     acquiredAt.delete(client);
-    metrics.useTime.observe(labels, seconds(start));
+    useTime.observe(seconds(start));
   };
   pool.on('connect', onConnect);
   pool.on('acquire', onAcquire);
