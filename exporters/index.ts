@@ -1,4 +1,5 @@
 // Exporters: pg-pool instrumentation and the express HTTP middleware.
-// (pg-stats, the standalone server-side exporter, lives in its own folder.)
+// pg-stats is the standalone server-side exporter (perfstack exporter pg).
 export * from './pg-pool/index.js';
 export * from './http/index.js';
+export * from './pg-stats/index.js';

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/index.js';
+import { generateAll } from '../generate.js';
+import { findDrift, writeGeneratedFiles } from '../write-files.js';
+import { filesAtRevision, filesFromGenerated, generatedPathsAtRevision, reviewSummary } from '../review-summary.js';
+import { checkGenerated } from '../check.js';
+import { configOption } from '../options.js';
+
+/** generate, summary and check: the config-as-code commands. */
+export function registerGenerateCommands(program: Command): void {
+  program
+    .command('generate')
+    .description('Generate dashboards, Prometheus rules and tests, Alertmanager routing, Grafana provisioning and k6 thresholds from the config')
+    .addOption(configOption())
+    .option('--check', 'write nothing; exit 1 if any generated file is stale')
+    .action(async (options: { config: string; check?: boolean }) => {
+      const config = await loadConfig(options.config);
+      const files = generateAll(config);
+      if (options.check) {
+        const drift = findDrift(process.cwd(), files);
+        const stale = [...drift.changed, ...drift.orphaned.map((path) => `${path} (no longer generated)`)];
+        if (stale.length > 0) {
+          console.error(`Stale generated files; run \`perfstack generate\` and commit:\n${stale.map((p) => `  ${p}`).join('\n')}`);
+          process.exitCode = 1;
+          return;
+        }
+        console.log(`All ${files.length} generated files are up to date.`);
+        return;
+      }
+      const drift = writeGeneratedFiles(process.cwd(), files);
+      for (const path of drift.changed) console.log(`wrote   ${path}`);
+      for (const path of drift.orphaned) console.log(`removed ${path}`);
+      console.log(`${files.length} files generated, ${drift.changed.length} changed, ${drift.orphaned.length} removed.`);
+    });
+
+  program
+    .command('summary')
+    .description('Summarise in plain language what the config change does to the generated rules, dashboards, routing and k6 thresholds, against a git revision')
+    .addOption(configOption())
+    .option('--base <revision>', 'the git revision to compare with', 'HEAD')
+    .action(async (options: { config: string; base: string }) => {
+      const config = await loadConfig(options.config);
+      const current = generateAll(config);
+      const paths = [...new Set([...generatedPathsAtRevision(options.base), ...current.map((file) => file.path)])];
+      console.log(reviewSummary(filesAtRevision(options.base, paths), filesFromGenerated(current)));
+    });
+
+  program
+    .command('check')
+    .description('Validate the generated files with promtool (config, rules, rule unit tests) and amtool (config)')
+    .action(() => {
+      if (!checkGenerated(process.cwd())) process.exitCode = 1;
+    });
+}
