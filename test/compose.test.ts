@@ -44,6 +44,11 @@ describe('docker-compose.yml', () => {
       expect(service?.healthcheck, name).toBeDefined();
       for (const port of service?.ports ?? []) expect(port, name).toMatch(/^127\.0\.0\.1:/);
     }
+    for (const name of ['perfstack-app', 'pg-stats']) {
+      expect(compose.services[name]?.build, `${name} is built from this repository`).toBe('.');
+      expect(compose.services[name]?.healthcheck, name).toBeDefined();
+      expect(compose.services[name]?.profiles, `${name} runs by default`).toBeUndefined();
+    }
     expect(Object.keys(compose.volumes).sort()).toEqual(['alertmanager-data', 'grafana-data', 'postgres-data', 'prometheus-data']);
   });
 
