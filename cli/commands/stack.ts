@@ -1,10 +1,27 @@
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
-import { bootstrapTools, startNativeStack, stopNativeStack, TOOL_GROUPS, type ToolGroup } from '../../stack/index.js';
+import { bootstrapTools, startNativeStack, stopNativeStack, TOOL_GROUPS, type NativeStack, type ToolGroup } from '../../stack/index.js';
 import { startSlackCapture, writeAlertmanagerConfig } from '../../alerts/index.js';
 import { generateAll } from '../generate.js';
 import { configOption, parsePort, stateDirOption, untilSignal } from '../options.js';
+
+/** The table `perfstack start` ends with: where everything answers, and where its secrets are. */
+function printStack(stack: NativeStack, stateDir: string): void {
+  const rows = stack.components.map((c) => [c.name, c.url, String(c.pid), c.log]);
+  const header = ['component', 'url', 'pid', 'log'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `  ${cells.map((cell, i) => (i < cells.length - 1 ? cell.padEnd(widths[i]!) : cell)).join('  ')}`;
+  console.log('\nperfstack is running:');
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+  console.log('');
+  if (stack.files.slackCaptureLog) console.log(`  Slack messages (capture server): ${stack.files.slackCaptureLog}`);
+  console.log(`  admin token (PERFSTACK_ADMIN_TOKEN, /admin/fault): ${stack.files.adminToken}`);
+  console.log(`  database URL, password included (use as DATABASE_URL_FILE): ${stack.files.databaseUrl}`);
+  console.log(`  Prometheus remote-write (k6): ${stack.urls.prometheusRemoteWrite}`);
+  console.log(`\nStop it with: npx perfstack down --state-dir ${stateDir}`);
+}
 
 /** bootstrap, start, down and slack-capture: running the stack. */
 export function registerStackCommands(program: Command): void {
@@ -19,28 +36,40 @@ export function registerStackCommands(program: Command): void {
 
   program
     .command('start')
-    .description('Run the stack natively on loopback (no Docker): Prometheus, Alertmanager, node_exporter and a Slack capture server')
+    .description(
+      'Run the stack natively on loopback (no Docker): PostgreSQL, the reference service, the pg-stats exporter, node_exporter, Alertmanager, Prometheus and a Slack capture server',
+    )
     .addOption(configOption())
     .addOption(stateDirOption())
     .addOption(new Option('--slack-webhook-url <url>', 'a real Slack webhook; without one, messages go to a local capture server').env('SLACK_WEBHOOK_URL'))
     .action(async (options: { config: string; stateDir: string; slackWebhookUrl?: string }) => {
-      await bootstrapTools(['prometheus'], { dryRun: false });
+      await bootstrapTools(['prometheus', 'postgres'], { dryRun: false });
       const config = await loadConfig(options.config);
-      const components = await startNativeStack(config, {
-        stateDir: options.stateDir,
-        ruleFiles: generateAll(config).filter((file) => file.path.startsWith('provisioning/prometheus/rules/')),
-        writeAlertmanager: (folder, slackApiUrlFile) => writeAlertmanagerConfig(folder, config, { slackApiUrlFile }),
-        slackWebhookUrl: options.slackWebhookUrl,
-        captureCommand: [process.execPath, fileURLToPath(new URL('../../bin/perfstack.js', import.meta.url)), 'slack-capture'],
-      });
-      console.log('\nperfstack is running:');
-      for (const c of components) console.log(`  ${c.name.padEnd(14)} ${c.url.padEnd(24)} pid ${String(c.pid).padEnd(8)} log ${c.log}`);
-      console.log(`\nStop it with: npx perfstack down --state-dir ${options.stateDir}`);
+      const bin = fileURLToPath(new URL('../../bin/perfstack.js', import.meta.url));
+      let stack: NativeStack;
+      try {
+        stack = await startNativeStack(config, {
+          stateDir: options.stateDir,
+          ruleFiles: generateAll(config).filter((file) => file.path.startsWith('provisioning/prometheus/rules/')),
+          writeAlertmanager: (folder, slackApiUrlFile) => writeAlertmanagerConfig(folder, config, { slackApiUrlFile }),
+          slackWebhookUrl: options.slackWebhookUrl,
+          perfstackCommand: [process.execPath, bin],
+          configFile: options.config,
+        });
+      } catch (error) {
+        console.error(`\nperfstack start failed: ${(error as Error).message}`);
+        console.error(`\nWhat did start is recorded; stop it with: npx perfstack down --state-dir ${options.stateDir}`);
+        process.exitCode = 1;
+        return;
+      }
+      printStack(stack, options.stateDir);
+      // Hook point: the default load scenario goes here, against stack.urls.app, pushing to
+      // stack.urls.prometheusRemoteWrite (k6/run.ts runScenario, wired separately).
     });
 
   program
     .command('down')
-    .description('Stop everything `perfstack start` started, by the PIDs it recorded')
+    .description('Stop everything `perfstack start` started, by the PIDs it recorded (PostgreSQL with pg_ctl stop -m fast), in reverse order')
     .addOption(stateDirOption())
     .action(async (options: { stateDir: string }) => {
       const stopped = await stopNativeStack(options.stateDir);
