@@ -8,11 +8,17 @@
 // - the public 'acquire' and 'release' events give use time, and on 'acquire' the client's query
 //   method is wrapped once: operation duration and transactions, for pool.query and client.query;
 // - the gauges are read from pool.totalCount / idleCount / waitingCount / options at scrape time.
+//
+// The per-query path is kept lean, because a SELECT 1 through the pool costs only ~50 µs of CPU:
+// the histograms are PoolHistogram (./histogram.ts; series fetched once, no label handling per
+// observation), a statement's description and its series are cached together, times ride on the
+// client under a symbol, and callbacks are wrapped by one unnamed fixed-arity function per call.
 
-import { Counter, Gauge, Histogram, register as globalRegister, type Registry } from 'prom-client';
+import { Counter, Gauge, register as globalRegister, type Registry } from 'prom-client';
 import type pg from 'pg';
 import { DB_OPERATION_BUCKETS, dbClient } from '../../metrics/index.js';
-import { DEFAULT_MAX_SUMMARY_LENGTH, describeStatement, normaliseStatement } from './summary.js';
+import { type HistogramSeries, PoolHistogram } from './histogram.js';
+import { DEFAULT_MAX_SUMMARY_LENGTH, describeStatement, normaliseStatement, type TransactionControl } from './summary.js';
 
 export const DB_SYSTEM_NAME = 'postgresql';
 
@@ -71,12 +77,12 @@ interface PoolState {
 }
 
 interface SharedMetrics {
-  operationDuration: Histogram<string>;
+  operationDuration: PoolHistogram;
   transactions: Counter<string>;
   timeouts: Counter<string>;
-  waitTime: Histogram<string>;
-  useTime: Histogram<string>;
-  createTime: Histogram<string>;
+  waitTime: PoolHistogram;
+  useTime: PoolHistogram;
+  createTime: PoolHistogram;
   pools: Map<string, PoolState>;
 }
 
@@ -123,7 +129,7 @@ function sharedMetrics(registry: Registry): SharedMetrics {
 
     const metrics: SharedMetrics = {
       pools,
-      operationDuration: new Histogram({
+      operationDuration: new PoolHistogram({
         name: dbClient.operationDuration,
         help: 'Duration of database client operations, in seconds.',
         labelNames: [...poolLabels, L.operation, L.querySummary, L.errorType],
@@ -142,21 +148,21 @@ function sharedMetrics(registry: Registry): SharedMetrics {
         labelNames: poolLabels,
         registers,
       }),
-      waitTime: new Histogram({
+      waitTime: new PoolHistogram({
         name: dbClient.waitTime,
         help: 'Time it took to obtain a connection from the pool, in seconds.',
         labelNames: poolLabels,
         buckets: CONNECTION_BUCKETS,
         registers,
       }),
-      useTime: new Histogram({
+      useTime: new PoolHistogram({
         name: dbClient.useTime,
         help: 'Time between borrowing a connection and returning it to the pool, in seconds.',
         labelNames: poolLabels,
         buckets: CONNECTION_BUCKETS,
         registers,
       }),
-      createTime: new Histogram({
+      createTime: new PoolHistogram({
         name: dbClient.createTime,
         help: 'Time it took to open a new physical connection, in seconds.',
         labelNames: poolLabels,
@@ -176,9 +182,8 @@ function sharedMetrics(registry: Registry): SharedMetrics {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Monotonic milliseconds; cheaper per query than hrtime.bigint(). */
-const now = () => performance.now();
-const seconds = (start: number) => (performance.now() - start) / 1000;
+/** Monotonic milliseconds (cheaper per query than hrtime.bigint()). */
+const clock = performance;
 
 /** A bounded error_type: SQLSTATE or system code when there is one, else the error class name. */
 export function errorType(error: unknown): string {
@@ -195,7 +200,6 @@ function isPoolTimeout(error: unknown): boolean {
   return error instanceof Error && (POOL_TIMEOUT_MESSAGES as readonly string[]).includes(error.message);
 }
 
-type Callback = (err: Error | undefined, ...rest: unknown[]) => void;
 type AnyFn = (...args: unknown[]) => unknown;
 
 interface PoolInternals {
@@ -204,8 +208,41 @@ interface PoolInternals {
   _clients?: unknown;
 }
 
+/** What this module keeps on a pooled client, under symbols (cheaper than WeakMaps per checkout). */
+const ACQUIRED_AT = Symbol('perfstack.pg-pool.acquiredAt');
+const WRAPPED_BY = Symbol('perfstack.pg-pool.wrappedBy');
+const ORIGINAL_QUERY = Symbol('perfstack.pg-pool.originalQuery');
+
 interface ClientInternals {
   query: AnyFn;
+  [ACQUIRED_AT]?: number;
+  [WRAPPED_BY]?: object | undefined;
+  [ORIGINAL_QUERY]?: AnyFn | undefined;
+}
+
+/** What a statement text says, decided once per text. */
+class Statement {
+  /** The description used when the caller gives no summary (its summary counts against the cap once used). */
+  plain: Described | undefined = undefined;
+  /** Descriptions by caller-given summary. */
+  named: Map<string, Described> | undefined = undefined;
+  constructor(
+    readonly operation: string,
+    readonly transaction: TransactionControl,
+    /** The normalised text, '' for none. */
+    readonly normalised: string,
+  ) {}
+}
+
+/** A statement with its bounded summary, and the operation-duration series it lands in. */
+class Described {
+  ok: HistogramSeries | undefined = undefined;
+  failed: Map<string, HistogramSeries> | undefined = undefined;
+  constructor(
+    readonly summary: string,
+    readonly operation: string,
+    readonly transaction: TransactionControl,
+  ) {}
 }
 
 const instrumentedPools = new WeakSet<pg.Pool>();
@@ -230,24 +267,18 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
   }
   const labels = { [L.system]: DB_SYSTEM_NAME, [L.pool]: poolName };
   metrics.pools.set(poolName, { pool, labels });
+  // Present from the start at 0, so a dashboard or alert on timeouts reads 0, not "no data".
+  metrics.timeouts.inc(labels, 0);
   instrumentedPools.add(pool);
 
-  // Bound children skip prom-client's per-call label validation and hashing on the hot path.
-  const waitTime = metrics.waitTime.labels(labels);
-  const useTime = metrics.useTime.labels(labels);
-  const createTime = metrics.createTime.labels(labels);
-  const operationChildren = new Map<string, Histogram.Internal<string>>();
-  const operationChild = (operation: string, summary: string, error: string | undefined) => {
-    const key = `${operation}\u0000${summary}\u0000${error ?? ''}`;
-    let child = operationChildren.get(key);
-    if (!child) {
-      const opLabels: { [key: string]: string } = { ...labels, [L.operation]: operation, [L.querySummary]: summary };
-      if (error !== undefined) opLabels[L.errorType] = error;
-      child = metrics.operationDuration.labels(opLabels);
-      operationChildren.set(key, child);
-    }
-    return child;
-  };
+  // Series fetched once; observing them involves no label handling.
+  const waitTime = metrics.waitTime.series(labels);
+  const useTime = metrics.useTime.series(labels);
+  const createTime = metrics.createTime.series(labels);
+  const commitLabels = { ...labels, [L.outcome]: 'commit' };
+  const rollbackLabels = { ...labels, [L.outcome]: 'rollback' };
+  /** Marks the clients whose query method this instrumentation wrapped. */
+  const token = {};
 
   let active = true;
   const summaries = new Set<string>();
@@ -260,14 +291,11 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
     return summary;
   };
 
-  type Described = { summary: string; operation: string; transaction: ReturnType<typeof describeStatement>['transaction'] };
-  // Per statement text: normalising and the cap are decided once; the cache is bounded like the labels.
-  const describedByText = new Map<string, Described>();
-  const describeText = (text: string): Described => {
-    const statement = describeStatement(text);
-    const normalised = text ? normaliseStatement(text, maxSummaryLength) : '';
-    return { summary: boundedSummary(normalised || statement.operation), operation: statement.operation, transaction: statement.transaction };
-  };
+  // Per statement text, normalising is done once; the caches are bounded like the labels. A summary,
+  // once decided, never changes (the set of summaries only grows), so caching it is exact.
+  const MAX_CACHED = 1000;
+  const statements = new Map<string, Statement>();
+  let namedCached = 0;
 
   const describe = (config: unknown): Described => {
     let text: string | undefined;
@@ -279,125 +307,183 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
       if (typeof c[QUERY_SUMMARY] === 'string') given = c[QUERY_SUMMARY];
       else if (typeof c.name === 'string' && c.name) given = c.name;
     }
-    let described = text !== undefined ? describedByText.get(text) : undefined;
-    if (!described) {
-      described = describeText(text ?? '');
-      if (text !== undefined && describedByText.size < 1000) describedByText.set(text, described);
+    let statement = text !== undefined ? statements.get(text) : undefined;
+    if (statement === undefined) {
+      const sql = text ?? '';
+      const info = describeStatement(sql);
+      statement = new Statement(info.operation, info.transaction, sql ? normaliseStatement(sql, maxSummaryLength) : '');
+      if (text !== undefined && statements.size < MAX_CACHED) statements.set(text, statement);
     }
-    if (given === undefined) return described;
-    return { ...described, summary: boundedSummary(given.slice(0, maxSummaryLength) || described.operation) };
+    if (given === undefined) {
+      return (statement.plain ??= new Described(boundedSummary(statement.normalised || statement.operation), statement.operation, statement.transaction));
+    }
+    let described = statement.named?.get(given);
+    if (described === undefined) {
+      described = new Described(boundedSummary(given.slice(0, maxSummaryLength) || statement.operation), statement.operation, statement.transaction);
+      if (namedCached < MAX_CACHED) {
+        (statement.named ??= new Map()).set(given, described);
+        namedCached++;
+      }
+    }
+    return described;
   };
 
-  const record = (described: ReturnType<typeof describe>, start: number, error: unknown, result: unknown) => {
+  const operationSeries = (described: Described, error: string | undefined): HistogramSeries => {
+    const opLabels: { [key: string]: string } = { ...labels, [L.operation]: described.operation, [L.querySummary]: described.summary };
+    if (error !== undefined) opLabels[L.errorType] = error;
+    return metrics.operationDuration.series(opLabels);
+  };
+
+  /** Ends one operation: its duration, and the transaction outcome for COMMIT / ROLLBACK. */
+  const record = (described: Described, start: number, error: unknown, result: unknown): void => {
     if (!active) return;
-    operationChild(described.operation, described.summary, error ? errorType(error) : undefined).observe(seconds(start));
+    try {
+      const seconds = (clock.now() - start) / 1000;
+      let series: HistogramSeries | undefined;
+      if (!error) series = described.ok ??= operationSeries(described, undefined);
+      else {
+        const type = errorType(error);
+        const failed = (described.failed ??= new Map());
+        series = failed.get(type);
+        if (series === undefined) {
+          series = operationSeries(described, type);
+          failed.set(type, series);
+        }
+      }
+      series.observe(seconds);
 
-    if (described.transaction === 'commit' || described.transaction === 'rollback') {
-      // COMMIT of a failed transaction answers ROLLBACK; a failed COMMIT rolls back as well.
-      const command = (result as { command?: unknown } | undefined)?.command;
-      const outcome = described.transaction === 'commit' && !error && command !== 'ROLLBACK' ? 'commit' : 'rollback';
-      metrics.transactions.inc({ ...labels, [L.outcome]: outcome });
+      if (described.transaction === 'commit' || described.transaction === 'rollback') {
+        // COMMIT of a failed transaction answers ROLLBACK; a failed COMMIT rolls back as well.
+        const command = (result as { command?: unknown } | undefined)?.command;
+        const outcome = described.transaction === 'commit' && !error && command !== 'ROLLBACK' ? 'commit' : 'rollback';
+        metrics.transactions.inc(outcome === 'commit' ? commitLabels : rollbackLabels);
+      }
+    } catch {
+      // metrics must never break a query
     }
   };
 
-  // --- client.query --------------------------------------------------------------------------
-  const originalQuery = new WeakMap<object, AnyFn>();
+  /** The other call shapes of client.query: promises, submittables, a callback elsewhere. */
+  const queryOtherwise = (self: unknown, original: AnyFn, args: unknown[], described: Described, start: number): unknown => {
+    const config = args[0];
+    const values = args[1];
+    const submittable = typeof (config as { submit?: unknown }).submit === 'function';
+    const configCallback = typeof config === 'object' && typeof (config as { callback?: unknown }).callback === 'function';
 
-  function wrapClient(client: ClientInternals): void {
-    if (originalQuery.has(client)) return;
-    const original = client.query;
-    originalQuery.set(client, original);
-    client.query = function instrumentedQuery(this: unknown, config: unknown, values?: unknown, callback?: unknown) {
-      if (!active || config == null) return original.apply(this, arguments as unknown as unknown[]);
-      const start = now();
-      const described = describe(config);
-      let done = false;
-      const finish = (error: unknown, result: unknown) => {
-        if (done) return;
-        done = true;
-        try {
-          record(described, start, error, result);
-        } catch {
-          // metrics must never break a query
-        }
-      };
-      const wrapCallback = (cb: Callback): Callback =>
-        function (this: unknown, err, ...rest) {
-          finish(err, rest[0]);
-          return cb.apply(this, [err, ...rest]);
-        };
-
-      // Submittables (pg.Query, pg-cursor, pg-query-stream): observe their events and callback.
-      if (typeof (config as { submit?: unknown }).submit === 'function') {
-        const submittable = config as { emit?: AnyFn; callback?: unknown };
-        if (typeof submittable.emit === 'function') {
-          const emit = submittable.emit;
-          submittable.emit = function (this: unknown, event: unknown, ...rest: unknown[]) {
-            if (event === 'end') finish(undefined, rest[0]);
-            else if (event === 'error') finish(rest[0], undefined);
-            return emit.apply(this, [event, ...rest]);
-          };
-        }
-        const returned = original.apply(this, arguments as unknown as unknown[]);
-        if (typeof submittable.callback === 'function') submittable.callback = wrapCallback(submittable.callback as Callback);
-        return returned;
-      }
-
-      // Same argument rules as pg's Client.query: the callback is values, callback or config.callback.
-      if (typeof values === 'function') return original.call(this, config, wrapCallback(values as Callback));
-      if (typeof callback === 'function') return original.call(this, config, values, wrapCallback(callback as Callback));
-      if (typeof config === 'object' && typeof (config as { callback?: unknown }).callback === 'function') {
-        const copy = Object.defineProperties(Object.create(Object.getPrototypeOf(config)), Object.getOwnPropertyDescriptors(config));
-        copy.callback = wrapCallback((config as { callback: Callback }).callback);
-        return arguments.length >= 2 ? original.call(this, copy, values) : original.call(this, copy);
-      }
-      const returned = original.apply(this, arguments as unknown as unknown[]);
+    if (!submittable && !configCallback && typeof values !== 'function' && typeof args[2] !== 'function') {
+      const returned = original.apply(self, args);
       if (returned && typeof (returned as Promise<unknown>).then === 'function') {
         return (returned as Promise<unknown>).then(
           (result) => {
-            finish(undefined, result);
+            record(described, start, undefined, result);
             return result;
           },
           (error: unknown) => {
-            finish(error, undefined);
+            record(described, start, error, undefined);
             throw error;
           },
         );
       }
       return returned;
+    }
+
+    let done = false;
+    const finish = (error: unknown, result: unknown) => {
+      if (done) return;
+      done = true;
+      record(described, start, error, result);
+    };
+    const wrapCallback = (cb: AnyFn): AnyFn =>
+      function (this: unknown, err: unknown, result: unknown) {
+        finish(err, result);
+        return cb.apply(this, arguments as unknown as unknown[]);
+      };
+
+    // Submittables (pg.Query, pg-cursor, pg-query-stream): observe their events and callback.
+    if (submittable) {
+      const events = config as { emit?: AnyFn; callback?: unknown };
+      if (typeof events.emit === 'function') {
+        const emit = events.emit;
+        events.emit = function (this: unknown, event: unknown, arg: unknown) {
+          if (event === 'end') finish(undefined, arg);
+          else if (event === 'error') finish(arg, undefined);
+          return emit.apply(this, arguments as unknown as unknown[]);
+        };
+      }
+      const returned = original.apply(self, args);
+      if (typeof events.callback === 'function') events.callback = wrapCallback(events.callback as AnyFn);
+      return returned;
+    }
+
+    // Same argument rules as pg's Client.query: the callback is values, callback or config.callback.
+    if (typeof values === 'function') return original.call(self, config, wrapCallback(values as AnyFn));
+    if (typeof args[2] === 'function') return original.call(self, config, values, wrapCallback(args[2] as AnyFn));
+    const copy = Object.defineProperties(Object.create(Object.getPrototypeOf(config)), Object.getOwnPropertyDescriptors(config));
+    copy.callback = wrapCallback((config as { callback: AnyFn }).callback);
+    return args.length >= 2 ? original.call(self, copy, values) : original.call(self, copy);
+  };
+
+  // --- client.query --------------------------------------------------------------------------
+  function wrapClient(client: ClientInternals): void {
+    const original = client.query;
+    client[ORIGINAL_QUERY] = original;
+    client[WRAPPED_BY] = token;
+    client.query = function instrumentedQuery(this: unknown, config: unknown, values?: unknown, callback?: unknown) {
+      if (!active || config == null) return original.apply(this, arguments as unknown as unknown[]);
+      const start = clock.now();
+      const described = describe(config);
+      // The common shape, pool.query's own: query(text or config, values, callback).
+      if (
+        typeof callback === 'function' &&
+        typeof values !== 'function' &&
+        (typeof config !== 'object' || typeof (config as { submit?: unknown }).submit !== 'function')
+      ) {
+        const cb = callback as AnyFn;
+        let done = false;
+        return original.call(this, config, values, function (this: unknown, err: unknown, result: unknown) {
+          if (!done) {
+            done = true;
+            record(described, start, err, result);
+          }
+          return arguments.length === 2 ? cb.call(this, err, result) : cb.apply(this, arguments as unknown as unknown[]);
+        });
+      }
+      return queryOtherwise(this, original, Array.prototype.slice.call(arguments) as unknown[], described, start);
     };
   }
 
   // --- pool.connect: wait time and timeouts -----------------------------------------------------
+  /** Failed acquisitions (timeouts, refused connections) are observed too: that wait was real. */
+  const observeWait = (start: number, error: unknown): void => {
+    try {
+      waitTime.observe((clock.now() - start) / 1000);
+      if (error && isPoolTimeout(error)) metrics.timeouts.inc(labels);
+    } catch {
+      // never break the caller
+    }
+  };
+
   const internals = pool as unknown as PoolInternals;
   const originalConnect = internals.connect;
   const connect = function instrumentedConnect(this: unknown, cb?: unknown) {
     if (!active) return originalConnect.apply(this, arguments as unknown as unknown[]);
-    const start = now();
-    // Failed acquisitions (timeouts, refused connections) are observed too: that wait was real.
-    const observe = (error: unknown) => {
-      try {
-        waitTime.observe(seconds(start));
-        if (error && isPoolTimeout(error)) metrics.timeouts.inc(labels);
-      } catch {
-        // never break the caller
-      }
-    };
+    const start = clock.now();
     if (typeof cb === 'function') {
-      return originalConnect.call(this, function (this: unknown, err: unknown, ...rest: unknown[]) {
-        observe(err);
-        return (cb as AnyFn).apply(this, [err, ...rest]);
+      const callback = cb as AnyFn;
+      return originalConnect.call(this, function (this: unknown, err: unknown, client: unknown, release: unknown) {
+        observeWait(start, err);
+        return arguments.length === 3 ? callback.call(this, err, client, release) : callback.apply(this, arguments as unknown as unknown[]);
       });
     }
     const returned = originalConnect.apply(this, arguments as unknown as unknown[]);
     if (returned && typeof (returned as Promise<unknown>).then === 'function') {
       return (returned as Promise<unknown>).then(
         (client) => {
-          observe(undefined);
+          observeWait(start, undefined);
           return client;
         },
         (error: unknown) => {
-          observe(error);
+          observeWait(start, error);
           throw error;
         },
       );
@@ -412,7 +498,7 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
   const newClient =
     typeof originalNewClient === 'function'
       ? function instrumentedNewClient(this: unknown, ...args: unknown[]) {
-          const start = now();
+          const start = clock.now();
           const clients = internals._clients;
           const before = Array.isArray(clients) ? clients.length : -1;
           const returned = originalNewClient.apply(this, args);
@@ -430,20 +516,25 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
     const start = createStarted.get(client);
     if (start === undefined || !active) return;
     createStarted.delete(client);
-    createTime.observe(seconds(start));
+    createTime.observe((clock.now() - start) / 1000);
   };
 
   // --- 'acquire' / 'release': use time, and hook client.query ----------------------------------
-  const acquiredAt = new WeakMap<object, number>();
-  const onAcquire = (client: pg.PoolClient) => {
-    acquiredAt.set(client, now());
-    wrapClient(client as unknown as ClientInternals);
+  const onAcquire = (pooled: pg.PoolClient) => {
+    const client = pooled as unknown as ClientInternals;
+    client[ACQUIRED_AT] = clock.now();
+    if (client[WRAPPED_BY] !== token) wrapClient(client);
   };
-  const onRelease = (_err: Error | undefined, client: pg.PoolClient) => {
-    const start = acquiredAt.get(client);
-    if (start === undefined || !active) return;
-    acquiredAt.delete(client);
-    useTime.observe(seconds(start));
+  const onRelease = (_err: Error | undefined, pooled: pg.PoolClient) => {
+    const client = pooled as unknown as ClientInternals;
+    const start = client[ACQUIRED_AT];
+    if (start === undefined || start < 0 || !active) return;
+    client[ACQUIRED_AT] = -1;
+    try {
+      useTime.observe((clock.now() - start) / 1000);
+    } catch {
+      // never break the pool
+    }
   };
   pool.on('connect', onConnect);
   pool.on('acquire', onAcquire);
@@ -466,21 +557,24 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
       const clients = internals._clients;
       if (Array.isArray(clients)) {
         for (const client of clients as ClientInternals[]) {
-          const original = originalQuery.get(client);
+          if (!client || client[WRAPPED_BY] !== token) continue;
+          const original = client[ORIGINAL_QUERY];
           if (original) client.query = original;
+          client[WRAPPED_BY] = undefined;
+          client[ORIGINAL_QUERY] = undefined;
+          client[ACQUIRED_AT] = -1;
         }
       }
       metrics.pools.delete(poolName);
       instrumentedPools.delete(pool);
-      for (const metric of [metrics.operationDuration, metrics.transactions, metrics.timeouts, metrics.waitTime, metrics.useTime, metrics.createTime]) {
-        removeSeries(metric, labels);
-      }
+      for (const histogram of [metrics.operationDuration, metrics.waitTime, metrics.useTime, metrics.createTime]) histogram.removeMatching(labels);
+      for (const counter of [metrics.transactions, metrics.timeouts]) removeSeries(counter, labels);
     },
   };
 }
 
-/** Removes every series of one pool from a metric (prom-client removes by exact label set). */
-function removeSeries(metric: Histogram<string> | Counter<string>, labels: { [key: string]: string }): void {
+/** Removes every series of one pool from a counter (prom-client removes by exact label set). */
+function removeSeries(metric: Counter<string>, labels: { [key: string]: string }): void {
   const hashMap = (metric as unknown as { hashMap?: Record<string, { labels?: Record<string, string> }> }).hashMap;
   if (!hashMap) return;
   for (const entry of Object.values(hashMap)) {

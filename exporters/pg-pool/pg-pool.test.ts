@@ -245,6 +245,19 @@ describe('instrumentPool against a real PostgreSQL', () => {
     expect(text).not.toContain('tok1');
   });
 
+  it('spends a summary slot only on the summary actually used', async () => {
+    const registry = new Registry();
+    const { pool, handle } = makePool(registry, 'slots', {}, { maxQuerySummaries: 2 });
+    // named and tagged statements: their normalised text is never a label, so it takes no slot
+    await pool.query({ name: 'entity-by-id', text: 'SELECT id FROM entities WHERE id = $1', values: [1] });
+    await pool.query(withQuerySummary('entity-by-id', 'SELECT name FROM entities WHERE id = $1', [2]));
+    await pool.query('SELECT count(*) FROM entities');
+    expect(handle.querySummaries()).toEqual(['entity-by-id', 'SELECT count(*) FROM entities']);
+    const ok = (summary: string) => ({ ...poolLabels('slots'), [L.operation]: 'SELECT', [L.querySummary]: summary });
+    expect(await sample(registry, dbClient.operationDuration, ok('entity-by-id'), `${dbClient.operationDuration}_count`)).toBe(2);
+    expect(await sample(registry, dbClient.operationDuration, ok('SELECT count(*) FROM entities'), `${dbClient.operationDuration}_count`)).toBe(1);
+  });
+
   it('counts transactions by outcome', async () => {
     const registry = new Registry();
     const { pool } = makePool(registry, 'tx');
