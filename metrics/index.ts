@@ -1,6 +1,14 @@
 // The metric contract: every name that dashboards, rules and exporters share.
 // Import from here instead of retyping strings (see DESIGN.md, "Metric contract").
 
+/** Prometheus scrape jobs of the infrastructure exporters (service jobs come from the config); rules select on them. */
+export const INFRASTRUCTURE_JOBS = {
+  pgStats: 'pg-stats',
+  nodeExporter: 'node',
+  prometheus: 'prometheus',
+  alertmanager: 'alertmanager',
+} as const;
+
 /** Histogram buckets of the HTTP server duration, in seconds (Prometheus defaults). */
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 

@@ -1,6 +1,6 @@
 export { freePort, startProcess, startLaunch } from './process.js';
 export type { RunningProcess, StartOptions } from './process.js';
-export { prometheusConfig, composeTargets, generatePrometheusConfig, INFRASTRUCTURE_JOBS } from './prometheus-config.js';
+export { prometheusConfig, composeTargets, generatePrometheusConfig } from './prometheus-config.js';
 export type { StackTargets } from './prometheus-config.js';
 export { generateGrafanaProvisioning } from './grafana-provisioning.js';
 export { runTool } from './tools.js';

@@ -1,5 +1,6 @@
 import type { GeneratedFile, PerfstackConfig } from '../config/index.js';
 import { renderYaml } from '../config/index.js';
+import { INFRASTRUCTURE_JOBS } from '../metrics/index.js';
 
 /** Where each scrape job lives; the compose stack and the native stack differ only here. */
 export interface StackTargets {
@@ -11,13 +12,6 @@ export interface StackTargets {
   alertmanager: string;
 }
 
-/** The fixed infrastructure jobs; service jobs come from the config. */
-export const INFRASTRUCTURE_JOBS = {
-  pgStats: 'pg-stats',
-  nodeExporter: 'node',
-  prometheus: 'prometheus',
-  alertmanager: 'alertmanager',
-} as const;
 
 /** Targets inside docker-compose.yml: compose service names and their container ports. */
 export function composeTargets(config: PerfstackConfig): StackTargets {

@@ -1,6 +1,5 @@
 import type { PerfstackConfig } from '../../config/index.js';
-import { DB_OPERATION_BUCKETS, dbClient, pgServer, recorded } from '../../metrics/index.js';
-import { INFRASTRUCTURE_JOBS } from '../../stack/index.js';
+import { DB_OPERATION_BUCKETS, dbClient, pgServer, recorded, INFRASTRUCTURE_JOBS } from '../../metrics/index.js';
 import { defineAlert, type AlertDefinition, type AlertSpec, type RuleFile } from './alert.js';
 import { bucketAbove, bucketAtOrBelow, counter, gauge, histogram, justAbove, justBelow, type InputSeries } from './fixtures.js';
 import { equals, humanizers, promNumber, selector } from './format.js';

@@ -1,6 +1,5 @@
 import type { PerfstackConfig } from '../../config/index.js';
-import { node } from '../../metrics/index.js';
-import { INFRASTRUCTURE_JOBS } from '../../stack/index.js';
+import { node, INFRASTRUCTURE_JOBS } from '../../metrics/index.js';
 import { defineAlert, type AlertDefinition, type AlertSpec, type RuleFile } from './alert.js';
 import { counter, gauge, justAbove, justBelow, type InputSeries } from './fixtures.js';
 import { humanizers, promNumber, selector } from './format.js';
