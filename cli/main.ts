@@ -5,6 +5,7 @@ import { registerStackCommands } from './commands/stack.js';
 import { registerAppCommands } from './commands/app.js';
 import { registerExporterCommands } from './commands/exporter.js';
 import { registerDbBenchCommand } from './commands/db-bench.js';
+import { registerRunCommand } from './commands/run.js';
 
 const program = new Command()
   .name('perfstack')
@@ -16,6 +17,7 @@ registerStackCommands(program);
 registerAppCommands(program);
 registerExporterCommands(program);
 registerDbBenchCommand(program);
+registerRunCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
-import { bootstrapTools, startNativeStack, stopNativeStack, TOOL_GROUPS, type NativeStack, type ToolGroup } from '../../stack/index.js';
+import { bootstrapTools, ensureK6, k6BinaryPath, k6Version, K6_VERSION, startNativeStack, stopNativeStack, TOOL_GROUPS, type NativeStack, type ToolGroup } from '../../stack/index.js';
+import { describeK6Exit, formatVerdictTable, newTestId, runScenario, scenarioNames } from '../../k6/index.js';
 import { startSlackCapture, writeAlertmanagerConfig } from '../../alerts/index.js';
 import { generateAll } from '../generate.js';
 import { configOption, parsePort, stateDirOption, untilSignal } from '../options.js';
@@ -27,11 +29,16 @@ function printStack(stack: NativeStack, stateDir: string): void {
 export function registerStackCommands(program: Command): void {
   program
     .command('bootstrap')
-    .description('Install the system tools perfstack needs (Debian packages), skipping what is already there')
-    .addOption(new Option('--group <group...>', 'tool groups to install').choices(Object.keys(TOOL_GROUPS)).default(Object.keys(TOOL_GROUPS)))
+    .description('Install the system tools perfstack needs (Debian packages, and k6 built once from its Go module into a cache outside the clone), skipping what is already there')
+    .addOption(new Option('--group <group...>', 'tool groups to install').choices([...Object.keys(TOOL_GROUPS), 'k6']).default([...Object.keys(TOOL_GROUPS), 'k6']))
     .option('--dry-run', 'say what would be installed, install nothing')
-    .action(async (options: { group: ToolGroup[]; dryRun?: boolean }) => {
-      await bootstrapTools(options.group, { dryRun: options.dryRun ?? false });
+    .action(async (options: { group: (ToolGroup | 'k6')[]; dryRun?: boolean }) => {
+      const aptGroups = options.group.filter((group): group is ToolGroup => group !== 'k6');
+      await bootstrapTools(aptGroups, { dryRun: options.dryRun ?? false });
+      if (options.group.includes('k6')) {
+        if (options.dryRun) console.log(`bootstrap: k6 ${K6_VERSION} ${k6Version(k6BinaryPath()) ? 'present' : 'would be built with go install'} at ${k6BinaryPath()}`);
+        else console.log(`bootstrap: k6 at ${await ensureK6({ log: (line) => console.log(`bootstrap: ${line}`) })}`);
+      }
     });
 
   program
@@ -42,8 +49,11 @@ export function registerStackCommands(program: Command): void {
     .addOption(configOption())
     .addOption(stateDirOption())
     .addOption(new Option('--slack-webhook-url <url>', 'a real Slack webhook; without one, messages go to a local capture server').env('SLACK_WEBHOOK_URL'))
-    .action(async (options: { config: string; stateDir: string; slackWebhookUrl?: string }) => {
+    .addOption(new Option('--scenario <name>', 'the load scenario to run once the stack is up').choices(scenarioNames()).default('smoke'))
+    .option('--no-load', 'start the stack without running a load scenario')
+    .action(async (options: { config: string; stateDir: string; slackWebhookUrl?: string; scenario: string; load: boolean }) => {
       await bootstrapTools(['prometheus', 'postgres'], { dryRun: false });
+      if (options.load) await ensureK6({ log: (line) => console.log(`bootstrap: ${line}`) });
       const config = await loadConfig(options.config);
       const bin = fileURLToPath(new URL('../../bin/perfstack.js', import.meta.url));
       let stack: NativeStack;
@@ -62,9 +72,25 @@ export function registerStackCommands(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      printStack(stack, options.stateDir);
-      // Hook point: the default load scenario goes here, against stack.urls.app, pushing to
-      // stack.urls.prometheusRemoteWrite (k6/run.ts runScenario, wired separately).
+      if (options.load) {
+        console.log(`\nRunning the ${options.scenario} scenario against ${stack.urls.app} (results pushed to Prometheus)...`);
+        const testid = newTestId(options.scenario);
+        const run = await runScenario({
+          scenario: options.scenario,
+          testid,
+          baseUrl: stack.urls.app,
+          prometheusUrl: stack.urls.prometheus,
+          outputDir: join(options.stateDir, 'k6', testid),
+          log: (line) => console.log(`  ${line}`),
+        });
+        printStack(stack, options.stateDir);
+        console.log(`\nLoad test ${run.testid}: ${run.passed ? 'all SLA thresholds passed' : 'SLA thresholds FAILED'} (${describeK6Exit(run.exitCode)})`);
+        console.log(formatVerdictTable(run.verdicts));
+        console.log(`Summary ${run.summaryPath}, HTML report ${run.reportPath}`);
+        console.log(`In Grafana (docker compose) pick testid ${run.testid} on the Load tests dashboard; in Prometheus: k6_http_reqs_total{testid="${run.testid}"}`);
+      } else {
+        printStack(stack, options.stateDir);
+      }
     });
 
   program

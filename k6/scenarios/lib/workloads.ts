@@ -1,0 +1,106 @@
+// User journeys over the reference service, and weighted mixes of them (read-heavy, write-heavy,
+// mixed). Writes only ever delete what they created, so reads of seeded entities keep answering 200.
+
+import { sleep } from 'k6';
+import * as api from './api.ts';
+import { misspelt, pick, randomInt, searchTerm } from './data.ts';
+import { thinkTimeSeconds } from './env.ts';
+
+/** What setup() finds in the database and hands to every virtual user. */
+export interface Fixture {
+  ids: number[];
+  names: string[];
+  fileId: number | null;
+}
+
+/** Reads a page of seeded entities and uploads one file to download later. */
+export function prepare(): Fixture {
+  const items = api.listEntities(100, 0);
+  if (items.length === 0) {
+    throw new Error('the service has no entities: run `perfstack seed small` (or medium/large) before a load test');
+  }
+  return { ids: items.map((e) => e.id), names: items.map((e) => e.name), fileId: api.uploadFile(4096) ?? null };
+}
+
+/** Pauses like a user would between actions: PERFSTACK_THINK_TIME seconds, ±50 %. */
+export function think(): void {
+  const base = thinkTimeSeconds();
+  if (base > 0) sleep(base * (0.5 + Math.random()));
+}
+
+export const flows = {
+  browse(fx: Fixture): void {
+    api.listEntities(20, randomInt(0, Math.max(0, fx.ids.length - 20)));
+    api.getEntity(pick(fx.ids));
+  },
+  search(fx: Fixture): void {
+    api.search(searchTerm(fx.names), 10);
+  },
+  resolve(fx: Fixture): void {
+    api.resolve(Array.from({ length: 5 }, () => misspelt(pick(fx.names))));
+  },
+  crud(): void {
+    const created = api.createEntity();
+    if (!created) return;
+    api.getEntity(created.id);
+    api.updateEntity(created.id);
+    api.deleteEntity(created.id);
+  },
+  create(): void {
+    api.createEntity();
+  },
+  bulkMultirow(): void {
+    api.bulkInsert('multirow', 50);
+  },
+  bulkCopy(): void {
+    api.bulkInsert('copy', 50);
+  },
+  auth(): void {
+    const token = api.login();
+    if (token) api.logout(token);
+  },
+  upload(): void {
+    const id = api.uploadFile(randomInt(1024, 64 * 1024));
+    if (id !== undefined) api.downloadFile(id);
+  },
+  download(fx: Fixture): void {
+    if (fx.fileId !== null) api.downloadFile(fx.fileId);
+  },
+  health(): void {
+    api.health();
+    api.healthDatabase();
+  },
+} satisfies Record<string, (fx: Fixture) => void>;
+
+export type Flow = keyof typeof flows;
+export type Mix = Partial<Record<Flow, number>>;
+
+/** Mostly reads: search, browsing, resolution and downloads, a few writes. */
+export const READ_HEAVY: Mix = { search: 35, browse: 30, resolve: 15, download: 10, create: 3, upload: 2, health: 5 };
+/** Mostly writes: CRUD, bulk inserts (multi-row and COPY), uploads. */
+export const WRITE_HEAVY: Mix = { crud: 35, create: 15, bulkMultirow: 12, bulkCopy: 12, upload: 16, browse: 5, search: 5 };
+/** Everything the service does, in proportions like a day of real traffic. */
+export const MIXED: Mix = { search: 25, browse: 20, resolve: 10, crud: 12, create: 5, bulkMultirow: 4, bulkCopy: 4, auth: 5, upload: 5, download: 5, health: 5 };
+
+/** Runs one flow chosen by weight, then thinks (not under an arrival-rate executor, which paces itself). */
+export function runMix(mix: Mix, fx: Fixture, options: { think?: boolean } = {}): void {
+  const entries = Object.entries(mix) as Array<[Flow, number]>;
+  const total = entries.reduce((sum, [, weight]) => sum + weight, 0);
+  let roll = Math.random() * total;
+  for (const [flow, weight] of entries) {
+    roll -= weight;
+    if (roll < 0) {
+      flows[flow](fx);
+      break;
+    }
+  }
+  if (options.think !== false) think();
+}
+
+/** Every flow once: a functional pass over the whole API (smoke). */
+export function everything(fx: Fixture): void {
+  for (const flow of Object.keys(flows) as Flow[]) flows[flow](fx);
+  api.page();
+  api.staticBundle();
+  think();
+}
