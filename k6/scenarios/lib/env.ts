@@ -2,7 +2,8 @@
 // so a bad value stops the run before any load is sent.
 
 const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
-const LOOPBACK = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?$/;
+// Loopback, or the reference service's name inside docker compose's private network.
+const LOOPBACK = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\]|perfstack-app)(:\d{1,5})?$/;
 
 function raw(name: string): string | undefined {
   const value = __ENV[name];
@@ -13,7 +14,7 @@ function raw(name: string): string | undefined {
 export function baseUrl(): string {
   const url = (raw('PERFSTACK_BASE_URL') ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   if (!LOOPBACK.test(url)) {
-    throw new Error(`PERFSTACK_BASE_URL must be http://127.0.0.1:PORT (loopback only), got "${url}"`);
+    throw new Error(`PERFSTACK_BASE_URL must be http://127.0.0.1:PORT (loopback only; http://perfstack-app:8080 inside docker compose), got "${url}"`);
   }
   return url;
 }
