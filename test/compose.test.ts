@@ -49,6 +49,8 @@ describe('docker-compose.yml', () => {
       expect(compose.services[name]?.healthcheck, name).toBeDefined();
       expect(compose.services[name]?.profiles, `${name} runs by default`).toBeUndefined();
     }
+    expect(compose.services.k6?.profiles, 'k6 runs only on demand').toEqual(['k6']);
+    expect(compose.services.k6?.image).toMatch(/^grafana\/k6:\d+\.\d+\.\d+$/);
     expect(Object.keys(compose.volumes).sort()).toEqual(['alertmanager-data', 'grafana-data', 'postgres-data', 'prometheus-data']);
   });
 
