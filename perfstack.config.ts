@@ -78,4 +78,16 @@ export default defineConfig({
     runbookUrl: 'https://github.com/perfstack/perfstack/blob/main/docs/runbooks.md',
   },
   scrape: { interval: '15s', evaluationInterval: '15s' },
+  regression: {
+    // A candidate run is compared with the last 5 runs of its scenario on main.
+    baselineRuns: 5,
+    baselineBranch: 'main',
+    // A change smaller than 5 % is never a regression, however significant: 2-core CI is noisy.
+    minEffect: 0.05,
+    alpha: 0.01,
+    kpis: {
+      // Error rates start near zero, so relative changes are large: ask for a bigger step.
+      error_rate: { minEffect: 0.5 },
+    },
+  },
 });

@@ -132,6 +132,23 @@ const linksSchema = z
   })
   .strict();
 
+const sensitivitySchema = z
+  .object({
+    minEffect: z.number().min(0, 'must be a relative change such as 0.05 (5 %)').max(10).optional().describe('smallest relative change that counts as a regression or improvement'),
+    alpha: z.number().gt(0, 'must be a significance level above 0').lt(0.5, 'must be a significance level below 0.5').optional().describe('significance level of the statistical test'),
+  })
+  .strict();
+
+const regressionSchema = z
+  .object({
+    baselineRuns: z.number().int().min(2, 'needs at least 2 runs to compare across runs').default(5).describe('a baseline is the last N runs of the scenario on the baseline branch'),
+    baselineBranch: z.string().min(1).default('main').describe('the branch whose runs form the default baseline'),
+    minEffect: z.number().min(0).max(10).default(0.05).describe('default smallest relative change that counts (0.05 = 5 %), so noise pages no one'),
+    alpha: z.number().gt(0).lt(0.5).default(0.01).describe('default significance level'),
+    kpis: z.record(z.string(), sensitivitySchema).default({}).describe('per-KPI overrides of minEffect and alpha, keyed by KPI name (e.g. latency_p95)'),
+  })
+  .strict();
+
 const scrapeSchema = z
   .object({
     interval: promDuration.default('15s').describe('Prometheus scrape interval'),
@@ -148,6 +165,9 @@ export const configSchema = z
     alerting: alertingSchema.describe('Alertmanager routing to Slack'),
     links: linksSchema.describe('where alerts link to'),
     scrape: scrapeSchema.default({ interval: '15s', evaluationInterval: '15s' }).describe('Prometheus timing'),
+    regression: regressionSchema
+      .default({ baselineRuns: 5, baselineBranch: 'main', minEffect: 0.05, alpha: 0.01, kpis: {} })
+      .describe('how runs are compared with their baseline'),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -196,3 +216,4 @@ export type PerfstackConfig = z.output<typeof configSchema>;
 export type ServiceConfig = PerfstackConfig['services'][number];
 export type SloConfig = PerfstackConfig['slos'][number];
 export type TeamConfig = PerfstackConfig['alerting']['teams'][number];
+export type RegressionConfig = PerfstackConfig['regression'];
