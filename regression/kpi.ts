@@ -1,0 +1,68 @@
+// The KPI model every part of the regression room shares: what a run is, which KPIs it has,
+// and which direction is better for each.
+
+export type Direction = 'lower-is-better' | 'higher-is-better';
+export type KpiUnit = 'seconds' | 'ratio' | 'per-second' | 'bytes' | 'count';
+
+export interface KpiDefinition {
+  /** Stable key, also the key of config.regression.kpis overrides. */
+  name: string;
+  label: string;
+  unit: KpiUnit;
+  direction: Direction;
+}
+
+/** Every KPI perfstack stores. Endpoint-level KPIs carry an endpoint (the route template). */
+export const KPIS = {
+  latency_p50: { name: 'latency_p50', label: 'p50 latency', unit: 'seconds', direction: 'lower-is-better' },
+  latency_p95: { name: 'latency_p95', label: 'p95 latency', unit: 'seconds', direction: 'lower-is-better' },
+  latency_p99: { name: 'latency_p99', label: 'p99 latency', unit: 'seconds', direction: 'lower-is-better' },
+  throughput: { name: 'throughput', label: 'throughput', unit: 'per-second', direction: 'higher-is-better' },
+  error_rate: { name: 'error_rate', label: 'error rate', unit: 'ratio', direction: 'lower-is-better' },
+  checks_rate: { name: 'checks_rate', label: 'checks passed', unit: 'ratio', direction: 'higher-is-better' },
+  db_query_p95: { name: 'db_query_p95', label: 'DB query p95', unit: 'seconds', direction: 'lower-is-better' },
+  pool_wait_p95: { name: 'pool_wait_p95', label: 'pool wait p95', unit: 'seconds', direction: 'lower-is-better' },
+  web_vital_fcp_p95: { name: 'web_vital_fcp_p95', label: 'FCP p95', unit: 'seconds', direction: 'lower-is-better' },
+  web_vital_lcp_p95: { name: 'web_vital_lcp_p95', label: 'LCP p95', unit: 'seconds', direction: 'lower-is-better' },
+  web_vital_cls_p95: { name: 'web_vital_cls_p95', label: 'CLS p95', unit: 'count', direction: 'lower-is-better' },
+  web_vital_inp_p95: { name: 'web_vital_inp_p95', label: 'INP p95', unit: 'seconds', direction: 'lower-is-better' },
+  web_vital_ttfb_p95: { name: 'web_vital_ttfb_p95', label: 'TTFB p95', unit: 'seconds', direction: 'lower-is-better' },
+} as const satisfies Record<string, KpiDefinition>;
+
+export type KpiName = keyof typeof KPIS;
+
+export function isKpiName(name: string): name is KpiName {
+  return Object.hasOwn(KPIS, name);
+}
+
+/** Run-level KPIs use this endpoint value. */
+export const RUN_LEVEL = '';
+
+/** What is known about a run besides its KPI values. */
+export interface RunMetadata {
+  testid: string;
+  scenario: string;
+  gitSha: string;
+  branch: string;
+  startedAt: Date;
+  endedAt: Date;
+  /** Where it ran, e.g. "ci-2core" or a hostname. */
+  environment: string;
+  k6Version: string;
+}
+
+export interface KpiValue {
+  kpi: KpiName;
+  /** The route template for endpoint-level KPIs, RUN_LEVEL otherwise. */
+  endpoint: string;
+  value: number;
+}
+
+/** Per-request samples (seconds) of one endpoint in one run, when available. */
+export interface KpiSamples {
+  kpi: KpiName;
+  endpoint: string;
+  samples: number[];
+}
+
+export type Verdict = 'improved' | 'unchanged' | 'regressed';
