@@ -146,6 +146,7 @@ const regressionSchema = z
     minEffect: z.number().min(0).max(10).default(0.05).describe('default smallest relative change that counts (0.05 = 5 %), so noise pages no one'),
     alpha: z.number().gt(0).lt(0.5).default(0.01).describe('default significance level'),
     kpis: z.record(z.string(), sensitivitySchema).default({}).describe('per-KPI overrides of minEffect and alpha, keyed by KPI name (e.g. latency_p95)'),
+    team: name.default('platform').describe('team label on the PerformanceRegression alert'),
   })
   .strict();
 
@@ -166,7 +167,7 @@ export const configSchema = z
     links: linksSchema.describe('where alerts link to'),
     scrape: scrapeSchema.default({ interval: '15s', evaluationInterval: '15s' }).describe('Prometheus timing'),
     regression: regressionSchema
-      .default({ baselineRuns: 5, baselineBranch: 'main', minEffect: 0.05, alpha: 0.01, kpis: {} })
+      .default({ baselineRuns: 5, baselineBranch: 'main', minEffect: 0.05, alpha: 0.01, kpis: {}, team: 'platform' })
       .describe('how runs are compared with their baseline'),
   })
   .strict()

@@ -339,6 +339,8 @@ export interface DashboardSpec {
   sections: Section[];
   /** Default time range, e.g. now-1h. */
   from?: string;
+  /** Event markers drawn on every time series (e.g. regression verdicts). */
+  annotations?: dashboard.AnnotationQueryBuilder[];
 }
 
 const DASHBOARD_TITLES: Record<DashboardKey, string> = {
@@ -347,14 +349,15 @@ const DASHBOARD_TITLES: Record<DashboardKey, string> = {
   k6: 'Load tests (k6)',
   slo: 'SLOs',
   host: 'Host and process',
+  regression: 'Performance regressions',
 };
 
-/** Titles of the five dashboards, for links and for the dashboards themselves. */
+/** Titles of the dashboards, for links and for the dashboards themselves. */
 export function dashboardTitle(key: DashboardKey): string {
   return `perfstack / ${DASHBOARD_TITLES[key]}`;
 }
 
-/** Links to the other four dashboards; carry the time range and variables across. */
+/** Links to the other dashboards; carry the time range and variables across. */
 function linksToOtherDashboards(self: DashboardKey): dashboard.DashboardLinkBuilder[] {
   return (Object.keys(DASHBOARD_UIDS) as DashboardKey[])
     .filter((key) => key !== self)
@@ -385,6 +388,7 @@ export function composeDashboard(spec: DashboardSpec): dashboard.Dashboard {
     .timezone('browser')
     .variables(spec.variables)
     .links(linksToOtherDashboards(spec.key));
+  for (const annotation of spec.annotations ?? []) builder.annotation(annotation);
   let nextId = 1;
   for (const section of spec.sections) {
     builder.withRow(new dashboard.RowBuilder(section.title).collapsed(false).id(nextId++));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import rawConfig from '../perfstack.config.js';
 import { parseConfig, type PerfstackConfig, type PerfstackConfigInput } from '../config/index.js';
-import { dbClient, http, k6, metricNames, node, nodejs, pgServer, recorded, substituteGrafanaVariables } from '../metrics/index.js';
+import { dbClient, http, k6, metricNames, node, nodejs, pgServer, recorded, regression, substituteGrafanaVariables } from '../metrics/index.js';
 import { DASHBOARD_UIDS, PROMETHEUS_DATASOURCE_UID, dashboardQueries, generateDashboards, lintDashboard } from './index.js';
 
 type Json = Record<string, any>;
@@ -40,7 +40,7 @@ function thresholdValues(panel: Json): (number | null)[] {
 const defaultConfig = configWith();
 
 describe('generateDashboards', () => {
-  it('writes five dashboards with the fixed uids, one folder per area', () => {
+  it('writes the dashboards with the fixed uids, one folder per area', () => {
     const files = generateDashboards(defaultConfig);
     expect(files.map((f) => f.path)).toEqual([
       'provisioning/grafana/dashboards/services/service-overview.json',
@@ -48,6 +48,7 @@ describe('generateDashboards', () => {
       'provisioning/grafana/dashboards/load-tests/k6-load-tests.json',
       'provisioning/grafana/dashboards/slos/slos.json',
       'provisioning/grafana/dashboards/host/host-process.json',
+      'provisioning/grafana/dashboards/load-tests/regressions.json',
     ]);
     expect(files.map((f) => (JSON.parse(f.content) as Json).uid)).toEqual([
       DASHBOARD_UIDS.service,
@@ -55,6 +56,7 @@ describe('generateDashboards', () => {
       DASHBOARD_UIDS.k6,
       DASHBOARD_UIDS.slo,
       DASHBOARD_UIDS.host,
+      DASHBOARD_UIDS.regression,
     ]);
     for (const file of files) expect(file.content.endsWith('}\n')).toBe(true);
   });
@@ -81,12 +83,14 @@ describe('generateDashboards', () => {
     }
   });
 
-  it('has datasource, job and instance variables (refreshed on time range change) and links to the other four', () => {
+  it('has datasource, job and instance variables (refreshed on time range change) and links to the others', () => {
     for (const dashboard of dashboards(defaultConfig).values()) {
       const variables = dashboard.templating.list as Json[];
       const byName = new Map(variables.map((v) => [v.name, v]));
       expect(byName.get('datasource')?.type).toBe('datasource');
-      for (const name of ['job', 'instance']) {
+      // Verdicts are per scenario and KPI, not per scraped job: the regression dashboard selects by those.
+      const selectors = dashboard.uid === DASHBOARD_UIDS.regression ? ['scenario', 'kpi', 'endpoint'] : ['job', 'instance'];
+      for (const name of selectors) {
         expect(byName.get(name)).toMatchObject({ type: 'query', refresh: 2, multi: true, includeAll: true });
         expect(byName.get(name)?.query).toMatch(/^label_values\(/);
       }
@@ -239,7 +243,7 @@ describe('metric contract', () => {
   it('queries only metrics named in metrics/index.ts', () => {
     const histograms = [http.requestDuration, dbClient.operationDuration, dbClient.waitTime, nodejs.gcDuration];
     const known = new Set<string>([
-      ...[http, dbClient, pgServer, k6, node, nodejs].flatMap((group) => Object.values(group).filter((v): v is string => typeof v === 'string')),
+      ...[http, dbClient, pgServer, k6, node, nodejs, regression].flatMap((group) => Object.values(group).filter((v): v is string => typeof v === 'string')),
       ...histograms.flatMap((h) => ['_bucket', '_sum', '_count'].map((suffix) => `${h}${suffix}`)),
       ...['p95', 'p99'].map((stat) => `${k6.httpReqDurationPrefix}_${stat}`),
       ...['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d'].map(recorded.sloErrorRatio),

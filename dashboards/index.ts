@@ -5,6 +5,7 @@ import { hostDashboard } from './host.js';
 import { loadTestDashboard } from './k6.js';
 import { serviceOverviewDashboard } from './service.js';
 import { sloDashboard } from './slo.js';
+import { regressionDashboard } from './regression.js';
 import type { DashboardKey } from './uids.js';
 
 export { DASHBOARD_UIDS, PROMETHEUS_DATASOURCE_UID } from './uids.js';
@@ -21,9 +22,10 @@ export const DASHBOARD_FILES: Record<DashboardKey, { folder: string; file: strin
   k6: { folder: 'load-tests', file: 'k6-load-tests.json', build: loadTestDashboard },
   slo: { folder: 'slos', file: 'slos.json', build: sloDashboard },
   host: { folder: 'host', file: 'host-process.json', build: hostDashboard },
+  regression: { folder: 'load-tests', file: 'regressions.json', build: regressionDashboard },
 };
 
-/** The five dashboards as provisioning files; same config, byte-identical output. */
+/** The dashboards as provisioning files; same config, byte-identical output. */
 export function generateDashboards(config: PerfstackConfig): GeneratedFile[] {
   return (Object.keys(DASHBOARD_FILES) as DashboardKey[]).map((key) => {
     const { folder, file, build } = DASHBOARD_FILES[key];

@@ -6,6 +6,7 @@ export const DASHBOARD_UIDS = {
   k6: 'perfstack-load-tests',
   slo: 'perfstack-slos',
   host: 'perfstack-host-process',
+  regression: 'perfstack-regressions',
 } as const;
 
 export type DashboardKey = keyof typeof DASHBOARD_UIDS;

@@ -122,9 +122,14 @@ export const nodejs = {
 
 /** Regression verdicts published by the regression detector. */
 export const regression = {
+  /** 1 when the KPI of the run regressed against its baseline, else 0. */
   detected: 'perfstack_regression_detected',
   candidateValue: 'perfstack_regression_candidate_value',
   baselineValue: 'perfstack_regression_baseline_value',
+  relativeChange: 'perfstack_regression_relative_change',
+  /** Unix time of the comparison: lets dashboards show when a verdict was made. */
+  comparedAt: 'perfstack_regression_compared_timestamp_seconds',
+  labels: { scenario: 'scenario', kpi: 'kpi', endpoint: 'endpoint', testid: 'testid', baseline: 'baseline' },
 } as const;
 
 /** Recording-rule names, level:metric:operations. */

@@ -4,6 +4,7 @@ import { alertingRule, alertTestGroups, type AlertDefinition, type RuleFile } fr
 import { FIXTURE_INTERVAL_MINUTES } from './fixtures.js';
 import { promDuration } from './format.js';
 import { capacityRuleFile } from './capacity.js';
+import { regressionRuleFile } from './regression.js';
 import { databaseRuleFile } from './database.js';
 import { hostRuleFile } from './host.js';
 import { recordingRuleFile } from './recording.js';
@@ -22,7 +23,7 @@ export const RULE_TESTS_DIR = 'provisioning/prometheus/tests';
 
 /** Every rule file, recording rules first (the alert files read their series). */
 export function ruleFiles(config: PerfstackConfig): RuleFile[] {
-  return [recordingRuleFile, slaRuleFile, sloRuleFile, databaseRuleFile, hostRuleFile, capacityRuleFile].map((build) => build(config));
+  return [recordingRuleFile, slaRuleFile, sloRuleFile, databaseRuleFile, hostRuleFile, capacityRuleFile, regressionRuleFile].map((build) => build(config));
 }
 
 /** Every alert the rule files define, with its labels, annotations and test fixtures. */
