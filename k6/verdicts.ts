@@ -1,3 +1,4 @@
+import { TRACKING_THRESHOLDS } from './scenarios/lib/catalog.js';
 // SLA verdicts of a k6 run, read from the JSON summary that k6/scenarios/lib/summary.ts writes:
 // every metric with thresholds (the `{service:…}` sub-metrics from k6/thresholds.json, checks,
 // Web Vitals, the bundle budget) becomes one row per threshold expression.
@@ -81,6 +82,7 @@ export function verdictsFromSummary(summary: K6Summary): SlaVerdict[] {
     const otherTags = Object.entries(tags).filter(([name]) => name !== 'service');
     const label = otherTags.length > 0 ? `${metric}{${otherTags.map(([k, v]) => `${k}:${v}`).join(',')}}` : metric;
     for (const [threshold, result] of Object.entries(metricSummary.thresholds ?? {})) {
+      if (TRACKING_THRESHOLDS[metric as keyof typeof TRACKING_THRESHOLDS] === threshold) continue; // bookkeeping, not an SLA
       const parsed = EXPRESSION.exec(threshold);
       const stat = parsed?.[1] ?? threshold;
       const raw = parsed ? metricSummary.values?.[stat] : undefined;

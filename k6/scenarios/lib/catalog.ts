@@ -39,3 +39,14 @@ export const NAME_SYLLABLES = ['ka', 'lo', 'mi', 'ra', 'ven', 'tor', 'sel', 'dra
 
 /** Trend statistics kept in the JSON summary (the verdicts read p(50), p(95), p(99) from it). */
 export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(50)', 'p(90)', 'p(95)', 'p(99)', 'count'];
+
+/**
+ * k6 keeps a tagged sub-metric in its end-of-test summary only when a threshold names it. These
+ * always-true expressions make it keep one per route, so the baseline store gets per-endpoint
+ * KPIs; they are bookkeeping, not SLAs, and the verdict table leaves them out.
+ */
+export const TRACKING_THRESHOLDS = {
+  http_req_duration: 'max>=0',
+  http_req_failed: 'rate>=0',
+  http_reqs: 'count>=0',
+} as const;

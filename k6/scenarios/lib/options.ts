@@ -2,7 +2,7 @@
 // (k6/thresholds.json), the summary statistics the verdicts need, and bounded stops.
 
 import type { Options, Scenario, Threshold } from 'k6/options';
-import { SUMMARY_TREND_STATS, type ServiceName } from './catalog.ts';
+import { ROUTE_SERVICE, SUMMARY_TREND_STATS, TRACKING_THRESHOLDS, type ServiceName } from './catalog.ts';
 
 interface GeneratedThresholds {
   thresholds: Record<string, string[]>;
@@ -50,11 +50,22 @@ export interface ScenarioOptions extends SlaOptions {
   minChecksRate?: number;
 }
 
+/** Per-route sub-metrics for the summary (see TRACKING_THRESHOLDS), for every route of a service. */
+function trackingThresholds(): Record<string, Threshold[]> {
+  const out: Record<string, Threshold[]> = {};
+  for (const [route, service] of Object.entries(ROUTE_SERVICE)) {
+    if (service === null) continue;
+    for (const [metric, expression] of Object.entries(TRACKING_THRESHOLDS)) out[`${metric}{name:${route}}`] = [expression];
+  }
+  return out;
+}
+
 /** Options of a scenario file: one named k6 scenario, the SLA thresholds, the summary statistics. */
 export function scenarioOptions(options: ScenarioOptions): Options {
   return {
     scenarios: { [options.name]: { gracefulStop: '5s', ...options.scenario } as Scenario },
     thresholds: {
+      ...trackingThresholds(),
       ...slaThresholds(options),
       checks: [`rate>=${options.minChecksRate ?? 0.99}`],
       ...options.thresholds,
