@@ -1,0 +1,71 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { regression } from '../metrics/index.js';
+import type { Verdict } from './kpi.js';
+
+// Verdicts reach Prometheus the way batch-job results usually do: `perfstack compare` writes a
+// .prom file into node_exporter's textfile-collector folder, node_exporter serves it, and the
+// PerformanceRegression rule alerts on it. No push gateway and no extra scrape job.
+
+export interface PublishedVerdict {
+  scenario: string;
+  testid: string;
+  /** "last 5 on main" or a pinned baseline's name. */
+  baseline: string;
+  kpi: string;
+  endpoint: string;
+  verdict: Verdict;
+  candidateValue: number;
+  baselineValue: number;
+  relativeChange: number;
+}
+
+/** The textfile the native stack's node_exporter reads (one per scenario, replaced on each compare). */
+export const VERDICT_FILE_PREFIX = 'perfstack_regression_';
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+/** Prometheus text exposition of one comparison's verdicts. */
+export function renderVerdictMetrics(verdicts: readonly PublishedVerdict[], comparedAt: Date): string {
+  const L = regression.labels;
+  const families: [name: string, help: string, value: (v: PublishedVerdict) => number][] = [
+    [regression.detected, 'Whether the KPI of the run regressed against its baseline (1) or not (0).', (v) => (v.verdict === 'regressed' ? 1 : 0)],
+    [regression.candidateValue, 'The KPI value of the candidate run, in the KPI unit.', (v) => v.candidateValue],
+    [regression.baselineValue, 'The KPI value of the baseline (median of its runs), in the KPI unit.', (v) => v.baselineValue],
+    [regression.relativeChange, 'Candidate over baseline minus one.', (v) => v.relativeChange],
+  ];
+  const lines: string[] = [];
+  for (const [name, help, value] of families) {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+    for (const v of verdicts) {
+      const labels = [
+        [L.scenario, v.scenario],
+        [L.testid, v.testid],
+        [L.baseline, v.baseline],
+        [L.kpi, v.kpi],
+        [L.endpoint, v.endpoint],
+      ]
+        .map(([key, text]) => `${key}="${escapeLabel(text!)}"`)
+        .join(',');
+      const number = value(v);
+      lines.push(`${name}{${labels}} ${Number.isFinite(number) ? number : 'NaN'}`);
+    }
+  }
+  lines.push(`# HELP ${regression.comparedAt} When the comparison ran.`, `# TYPE ${regression.comparedAt} gauge`);
+  const scenarios = [...new Set(verdicts.map((v) => v.scenario))];
+  for (const scenario of scenarios) lines.push(`${regression.comparedAt}{${L.scenario}="${escapeLabel(scenario)}"} ${Math.floor(comparedAt.getTime() / 1000)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Writes the verdicts of one scenario into the textfile folder atomically (node_exporter must never read half a file). */
+export function publishVerdicts(folder: string, scenario: string, verdicts: readonly PublishedVerdict[], comparedAt = new Date()): string {
+  mkdirSync(folder, { recursive: true });
+  const safeScenario = scenario.replace(/[^A-Za-z0-9_-]/g, '_');
+  const target = join(folder, `${VERDICT_FILE_PREFIX}${safeScenario}.prom`);
+  const temporary = `${target}.${process.pid}.tmp`;
+  writeFileSync(temporary, renderVerdictMetrics(verdicts, comparedAt));
+  renameSync(temporary, target);
+  return target;
+}
