@@ -37,6 +37,14 @@ export function alertmanagerLaunch(options: { configFile: string; dataDir: strin
   };
 }
 
-export function nodeExporterLaunch(options: { port: number }): BinaryLaunch {
-  return { command: 'prometheus-node-exporter', args: [`--web.listen-address=127.0.0.1:${options.port}`], readyPath: '/metrics' };
+export function nodeExporterLaunch(options: { port: number; textfileDir?: string }): BinaryLaunch {
+  return {
+    command: 'prometheus-node-exporter',
+    args: [
+      `--web.listen-address=127.0.0.1:${options.port}`,
+      // Where `perfstack compare` drops its regression verdicts (*.prom).
+      ...(options.textfileDir ? [`--collector.textfile.directory=${options.textfileDir}`] : []),
+    ],
+    readyPath: '/metrics',
+  };
 }

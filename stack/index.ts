@@ -7,7 +7,7 @@ export { runTool } from './tools.js';
 export type { ToolResult } from './tools.js';
 export { bootstrapTools, missingTools, TOOL_GROUPS } from './bootstrap.js';
 export type { ToolGroup } from './bootstrap.js';
-export { startNativeStack, stopNativeStack, readStackState, isOurProcess, NATIVE_COMPONENTS, DEFAULT_NATIVE_PORTS } from './native.js';
+export { TEXTFILE_FOLDER, startNativeStack, stopNativeStack, readStackState, isOurProcess, NATIVE_COMPONENTS, DEFAULT_NATIVE_PORTS } from './native.js';
 export type { Component, ComponentName, NativeStack, NativeStackOptions, NativeStackUrls } from './native.js';
 export { postgresCluster, postgresIds, DEFAULT_PG_BIN_DIR, POSTGRES_USER } from './postgres.js';
 export type { PostgresCluster, PostgresClusterOptions, PostgresStopMode } from './postgres.js';

@@ -87,6 +87,9 @@ export interface NativeStackOptions {
 }
 
 /** Where everything answers: the hook point for whatever runs against the stack (k6 scenarios). */
+/** Under the state folder: node_exporter's textfile collector reads *.prom files from here. */
+export const TEXTFILE_FOLDER = 'textfile';
+
 export interface NativeStackUrls {
   app: string;
   pgStats: string;
@@ -114,6 +117,8 @@ export interface NativeStack {
     postgresPassword: string;
     /** What Slack would have received (the capture server's log), when no real webhook is used. */
     slackCaptureLog?: string;
+    /** node_exporter's textfile-collector folder: `perfstack compare` publishes verdicts here. */
+    textfileDir: string;
   };
   /** True when this start seeded the database (its first start). */
   seeded: boolean;
@@ -292,7 +297,7 @@ async function stopPostgres(cluster: PostgresCluster, component: Component, log:
 export async function startNativeStack(config: PerfstackConfig, options: NativeStackOptions): Promise<NativeStack> {
   const log = options.log ?? ((line: string) => console.log(line));
   const stateDir = resolve(options.stateDir);
-  for (const folder of ['logs', 'prometheus/rules', 'prometheus/data', 'alertmanager/data', 'secrets', 'postgres']) {
+  for (const folder of ['logs', 'prometheus/rules', 'prometheus/data', 'alertmanager/data', 'secrets', 'postgres', TEXTFILE_FOLDER]) {
     mkdirSync(join(stateDir, folder), { recursive: true });
   }
   chmodSync(join(stateDir, 'secrets'), 0o700);
@@ -468,7 +473,7 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
   );
 
   // 3. Infrastructure.
-  const nodeExporter = await ensure('node-exporter', (port) => nodeExporterLaunch({ port }));
+  const nodeExporter = await ensure('node-exporter', (port) => nodeExporterLaunch({ port, textfileDir: join(stateDir, TEXTFILE_FOLDER) }));
 
   const slackUrlFile = join(secrets, 'slack_api_url');
   let slackUrl = options.slackWebhookUrl;
@@ -525,7 +530,7 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
       postgres: postgresUrl,
       ...(capture ? { slackCapture: capture.url } : {}),
     },
-    files: { ...files, ...(capture ? { slackCaptureLog: capture.log } : {}) },
+    files: { ...files, textfileDir: join(stateDir, TEXTFILE_FOLDER), ...(capture ? { slackCaptureLog: capture.log } : {}) },
     seeded,
   };
 }
