@@ -6,6 +6,7 @@ import { registerAppCommands } from './commands/app.js';
 import { registerExporterCommands } from './commands/exporter.js';
 import { registerDbBenchCommand } from './commands/db-bench.js';
 import { registerRunCommand } from './commands/run.js';
+import { registerAnalyzeCommand } from './commands/analyze.js';
 
 const program = new Command()
   .name('perfstack')
@@ -18,6 +19,7 @@ registerAppCommands(program);
 registerExporterCommands(program);
 registerDbBenchCommand(program);
 registerRunCommand(program);
+registerAnalyzeCommand(program);
 
 try {
   await program.parseAsync(process.argv);
