@@ -104,7 +104,7 @@ try {
       `${scenario.name.padEnd(12)} ${measured.rps.toFixed(0).padStart(6)} req/s  p50 ${measured.latencyMs.p50Ms.toFixed(1)} ms  p95 ${measured.latencyMs.p95Ms.toFixed(1)} ms (SLA ${p95TargetMs} ms, ×${(measured.latencyMs.p95Ms / p95TargetMs).toFixed(2)})  p99 ${measured.latencyMs.p99Ms.toFixed(1)} ms  errors ${measured.errors}`,
     );
   }
-  writeJsonAtomic(RESULT_FILE, {
+  await writeJsonAtomic(RESULT_FILE, {
     benchmark: 'app-load',
     dataset: { size: seeded.size, rows: seeded.rows },
     clients: CLIENTS,
