@@ -7,6 +7,7 @@ import { registerExporterCommands } from './commands/exporter.js';
 import { registerDbBenchCommand } from './commands/db-bench.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerAnalyzeCommand } from './commands/analyze.js';
+import { registerRegressionCommands } from './commands/regression.js';
 
 const program = new Command()
   .name('perfstack')
@@ -20,6 +21,7 @@ registerExporterCommands(program);
 registerDbBenchCommand(program);
 registerRunCommand(program);
 registerAnalyzeCommand(program);
+registerRegressionCommands(program);
 
 try {
   await program.parseAsync(process.argv);
