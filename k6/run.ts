@@ -43,6 +43,11 @@ export interface RunScenarioOptions {
   k6Binary?: string;
   /** Stop k6 (SIGINT, then SIGKILL 15 s later) if it runs longer than this. Default: no limit (scenarios are bounded). */
   timeoutMs?: number;
+  /**
+   * Also keep every request's duration (k6's JSON output, gzipped, as samples.json.gz) so the
+   * baseline store can compare distributions. Off by default: it grows with the request count.
+   */
+  recordSamples?: boolean;
 }
 
 export interface RunScenarioResult {
@@ -52,6 +57,8 @@ export interface RunScenarioResult {
   gitSha: string;
   summaryPath: string;
   reportPath: string;
+  /** Present when recordSamples was set. */
+  samplesPath?: string;
   logPath: string;
   verdicts: SlaVerdict[];
   /** exitCode 0 and every verdict passed. */
@@ -88,6 +95,8 @@ export interface K6Invocation {
   env: Record<string, string>;
   summaryPath: string;
   reportPath: string;
+  /** With recordSamples: every request's metrics, newline-delimited JSON, gzipped. */
+  samplesPath?: string;
 }
 
 /** The k6 command line and environment for a run (no side effects; see runScenario). */
@@ -125,9 +134,11 @@ export function k6Invocation(options: RunScenarioOptions & { testid: string; git
     env.K6_PROMETHEUS_RW_PUSH_INTERVAL = options.pushInterval ?? '5s';
     args.push('--out', 'experimental-prometheus-rw');
   }
+  const samplesPath = options.recordSamples ? join(outputDir, 'samples.json.gz') : undefined;
+  if (samplesPath) args.push('--out', `json=${samplesPath}`);
   for (const [key, value] of Object.entries(scenarioEnv).sort(([a], [b]) => a.localeCompare(b))) args.push('-e', `${key}=${value}`);
   args.push(scenarioFile(info.name));
-  return { args, env, summaryPath, reportPath };
+  return { args, env, summaryPath, reportPath, ...(samplesPath ? { samplesPath } : {}) };
 }
 
 function validate(options: RunScenarioOptions): void {
@@ -227,6 +238,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunScena
     gitSha: sha,
     summaryPath: invocation.summaryPath,
     reportPath: invocation.reportPath,
+    ...(invocation.samplesPath ? { samplesPath: invocation.samplesPath } : {}),
     logPath,
     verdicts,
     passed: exitCode === 0 && allPassed(verdicts),

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import {
@@ -12,6 +12,7 @@ import {
   openBaselineStore,
   parseSummaryText,
   publishVerdicts,
+  samplesFromK6Json,
   writeReports,
   type BaselineStore,
 } from '../../regression/index.js';
@@ -72,13 +73,14 @@ export function registerRegressionCommands(program: Command): void {
     .addOption(storeOption())
     .addOption(new Option('--branch <branch>', 'git branch of the run').env('PERFSTACK_GIT_BRANCH').default('main'))
     .option('--environment <name>', 'where it ran (default: the hostname)')
+    .option('--samples <file>', 'k6 JSON output with every request (default: samples.json.gz beside the summary, when present)')
     .option('--from-prometheus', 'import the run’s time range from Prometheus instead (needs --testid, --scenario, --start, --end)')
     .option('--prometheus-url <url>', 'Prometheus to read with --from-prometheus', 'http://127.0.0.1:9090')
     .option('--testid <id>')
     .option('--scenario <name>')
     .option('--start <iso>')
     .option('--end <iso>')
-    .action(async (summary: string | undefined, options: { storeUrl?: string; stateDir: string; branch: string; environment?: string; fromPrometheus?: boolean; prometheusUrl: string; testid?: string; scenario?: string; start?: string; end?: string }) => {
+    .action(async (summary: string | undefined, options: { storeUrl?: string; stateDir: string; branch: string; environment?: string; samples?: string; fromPrometheus?: boolean; prometheusUrl: string; testid?: string; scenario?: string; start?: string; end?: string }) => {
       await withStore(options, async (store) => {
         try {
           if (options.fromPrometheus) {
@@ -102,8 +104,12 @@ export function registerRegressionCommands(program: Command): void {
             throw new InvalidArgumentError(`${summary}: cannot read it (${(error as Error).message})`);
           }
           const json = parseSummaryText(text, summary);
-          await store.importK6Summary(json, { branch: options.branch, ...(options.environment ? { environment: options.environment } : {}) });
-          console.log(`imported ${summary}`);
+          // `perfstack run --samples` leaves every request's duration beside the summary.
+          const samplesFile = options.samples ?? join(dirname(summary), 'samples.json.gz');
+          const samples = existsSync(samplesFile) ? await samplesFromK6Json(samplesFile) : undefined;
+          if (options.samples && !samples) throw new InvalidArgumentError(`--samples ${options.samples}: no such file`);
+          await store.importK6Summary(json, { branch: options.branch, ...(options.environment ? { environment: options.environment } : {}) }, samples ? { samples } : {});
+          console.log(`imported ${summary}${samples ? ` with per-request samples of ${samples.length} endpoint(s)` : ''}`);
         } catch (error) {
           badInput(error);
         }

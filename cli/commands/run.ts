@@ -21,6 +21,7 @@ function stackUrl(stateDir: string, name: string): string | undefined {
 }
 
 interface RunOptions {
+  samples?: boolean;
   baseUrl?: string;
   prometheusUrl?: string;
   remoteWrite: boolean;
@@ -41,6 +42,7 @@ export function registerRunCommand(program: Command): void {
     .addOption(new Option('--base-url <url>', 'the service under test (default: the native stack’s app, else http://127.0.0.1:8080)').env('PERFSTACK_BASE_URL'))
     .addOption(new Option('--prometheus-url <url>', 'Prometheus with the remote-write receiver (default: the native stack’s)').env('PERFSTACK_PROMETHEUS_URL'))
     .option('--no-remote-write', 'do not push results to Prometheus')
+    .option('--samples', 'also keep every request’s duration (samples.json.gz) for `perfstack import` and a per-request comparison')
     .addOption(new Option('--testid <id>', 'label for every series of this run (default: <UTC time>-<scenario>-<random>)'))
     .addOption(new Option('--out-dir <dir>', 'where summary.json, report.html and k6.log go (default: <state-dir>/k6/<testid>)'))
     .addOption(new Option('--vus <n>', 'virtual users (PERFSTACK_VUS; each scenario has a small default)').argParser(parsePositive('--vus')))
@@ -70,6 +72,7 @@ export function registerRunCommand(program: Command): void {
           outputDir,
           vus: options.vus,
           duration: options.duration,
+          recordSamples: options.samples ?? false,
           log: (line) => console.log(line),
         });
       } catch (error) {

@@ -22,3 +22,4 @@ export type {
   StoredDistribution,
   StoredRun,
 } from './types.js';
+export { samplesFromK6Json, MAX_SAMPLES_PER_ENDPOINT } from './k6-samples.js';
