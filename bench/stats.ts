@@ -1,5 +1,5 @@
-// Small statistics helpers shared by the benchmarks. Kept in one place on purpose: no @stdlib
-// package is installed, and these few lines are all the benchmarks need.
+// Small statistics helpers shared by the benchmarks (latency percentiles of raw samples). The
+// regression statistics live in regression/stats; these few lines are all the benchmarks need.
 
 /**
  * The q-quantile (0 ≤ q ≤ 1) of samples that are already sorted ascending, by linear

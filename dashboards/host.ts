@@ -1,6 +1,6 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type { PerfstackConfig } from '../config/index.js';
-import { node, nodejs } from '../metrics/index.js';
+import { node, nodejs, REAL_FILESYSTEM_MATCHER } from '../metrics/index.js';
 import {
   JOB_AND_INSTANCE,
   composeDashboard,
@@ -16,8 +16,8 @@ import {
 
 // Host (node_exporter) and the Node.js process (prom-client defaults).
 
-/** Pseudo and read-only filesystems that are always full or meaningless for capacity. */
-const REAL_FILESYSTEMS = 'fstype!~"tmpfs|ramfs|overlay|squashfs|devtmpfs|nsfs|autofs"';
+/** The same filesystems the host alerts watch. */
+const REAL_FILESYSTEMS = REAL_FILESYSTEM_MATCHER;
 const PHYSICAL_NETWORK = 'device!~"lo|veth.*|docker.*|br-.*"';
 
 function hostSection(config: PerfstackConfig): Section {

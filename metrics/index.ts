@@ -110,6 +110,9 @@ export const node = {
   diskWrittenBytes: 'node_disk_written_bytes_total',
 } as const;
 
+/** Matcher that keeps real filesystems: pseudo and overlay ones are always full or meaningless for capacity. */
+export const REAL_FILESYSTEM_MATCHER = 'fstype!~"tmpfs|devtmpfs|ramfs|overlay|squashfs|nsfs|fuse.lxcfs|autofs"';
+
 /** prom-client default Node.js process metrics. */
 export const nodejs = {
   eventLoopLagP99: 'nodejs_eventloop_lag_p99_seconds',

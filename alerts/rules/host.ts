@@ -1,5 +1,5 @@
 import type { PerfstackConfig } from '../../config/index.js';
-import { node, INFRASTRUCTURE_JOBS } from '../../metrics/index.js';
+import { node, INFRASTRUCTURE_JOBS, REAL_FILESYSTEM_MATCHER } from '../../metrics/index.js';
 import { defineAlert, type AlertDefinition, type AlertSpec, type RuleFile } from './alert.js';
 import { counter, gauge, justAbove, justBelow, type InputSeries } from './fixtures.js';
 import { humanizers, promNumber, selector } from './format.js';
@@ -7,7 +7,7 @@ import { humanizers, promNumber, selector } from './format.js';
 // Host resource alerts from node_exporter.
 
 /** Pseudo and read-only image filesystems never fill up in a way anyone can act on. */
-export const REAL_FILESYSTEMS = selector(['fstype!~"tmpfs|devtmpfs|ramfs|overlay|squashfs|nsfs|fuse.lxcfs|autofs"']);
+export const REAL_FILESYSTEMS = selector([REAL_FILESYSTEM_MATCHER]);
 
 export const FIXTURE_HOST = { instance: 'node-exporter:9100', job: INFRASTRUCTURE_JOBS.nodeExporter };
 export const FIXTURE_FILESYSTEM = { ...FIXTURE_HOST, device: '/dev/sda1', fstype: 'ext4', mountpoint: '/' };
