@@ -1,6 +1,6 @@
 import type { PerfstackConfig } from '../config/index.js';
 import { KPIS, RUN_LEVEL, isKpiName, type KpiName, type RunMetadata } from './kpi.js';
-import { compareKpi, changePoints } from './stats/index.js';
+import { compareKpi, changePoints, MIN_SAMPLES_FOR_RANK_TEST } from './stats/index.js';
 import type { BaselineStore, RunWithKpis } from './store/index.js';
 import type { ComparisonReport, KpiComparison } from './report/index.js';
 import type { PublishedVerdict } from './publish.js';
@@ -87,9 +87,13 @@ export async function compareRun(
       await Promise.all(baselineRuns.map((run) => samplesOf(store, run.testid, value.kpi, value.endpoint)))
     ).filter((s): s is number[] => s !== undefined);
     const candidateSamples = await samplesOf(store, testid, value.kpi, value.endpoint);
-    const pooledBaselineSamples = baselineSamples.length === baselineRuns.length ? baselineSamples.flat() : undefined;
-    if (baseline.length < 2 && !(pooledBaselineSamples && candidateSamples)) {
-      skipped.push({ kpi: value.kpi, endpoint: value.endpoint, reason: `${baseline.length} baseline run(s) carry it; 2 are needed` });
+    const pooled = baselineSamples.length === baselineRuns.length ? baselineSamples.flat() : undefined;
+    // The rank test needs enough requests on both sides; otherwise fall back to run values.
+    const enoughSamples = pooled !== undefined && candidateSamples !== undefined && pooled.length >= MIN_SAMPLES_FOR_RANK_TEST && candidateSamples.length >= MIN_SAMPLES_FOR_RANK_TEST;
+    const pooledBaselineSamples = enoughSamples ? pooled : undefined;
+    if (baseline.length < 2 && !enoughSamples) {
+      const samplesNote = candidateSamples ? `, and fewer than ${MIN_SAMPLES_FOR_RANK_TEST} requests on a side` : '';
+      skipped.push({ kpi: value.kpi, endpoint: value.endpoint, reason: `${baseline.length} baseline run(s) carry it; 2 are needed${samplesNote}` });
       continue;
     }
     const { minEffect, alpha } = sensitivity(config, value.kpi);
@@ -97,7 +101,7 @@ export async function compareRun(
       baseline,
       candidate: [value.value],
       baselineSamples: pooledBaselineSamples,
-      candidateSamples,
+      candidateSamples: enoughSamples ? candidateSamples : undefined,
       direction: definition.direction,
       minEffect,
       alpha,
@@ -133,7 +137,9 @@ export async function compareRun(
       kpi: value.kpi,
       endpoint: value.endpoint === RUN_LEVEL ? '' : value.endpoint,
       verdict: result.verdict,
-      candidateValue: value.value,
+      // The centres the test compared (medians of requests, or of run values), so the published
+      // pair always agrees with the published relative change.
+      candidateValue: result.candidateCentre,
       baselineValue: result.baselineCentre,
       relativeChange: result.relativeChange,
     });

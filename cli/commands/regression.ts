@@ -24,6 +24,8 @@ import { configOption, stateDirOption } from '../options.js';
 
 const EXIT_REGRESSION = 1;
 const EXIT_BAD_INPUT = 2;
+/** perfstack itself failed (a bug or an unreachable store): never to be mistaken for a regression. */
+const EXIT_FAILED = 3;
 
 /** The store's database: --store-url, $PERFSTACK_STORE_URL, $DATABASE_URL, $DATABASE_URL_FILE, or the native stack's. */
 function storeUrl(given: string | undefined, stateDir: string): string {
@@ -158,7 +160,7 @@ export function registerRegressionCommands(program: Command): void {
 
   program
     .command('compare')
-    .description('Judge a stored run against its baseline, KPI by KPI; writes Markdown and HTML reports and publishes the verdicts. Exit 0: no regression, 1: regression, 2: bad input')
+    .description('Judge a stored run against its baseline, KPI by KPI; writes Markdown and HTML reports and publishes the verdicts. Exit 0: no regression, 1: regression, 2: bad input, 3: perfstack failed')
     .argument('<testid>')
     .addOption(configOption())
     .addOption(stateDirOption())
@@ -169,7 +171,11 @@ export function registerRegressionCommands(program: Command): void {
     .action(async (testid: string, options: { config: string; storeUrl?: string; stateDir: string; baseline?: string; outDir?: string; textfileDir?: string }) => {
       const config = await loadConfig(options.config);
       await withStore(options, async (store) => {
-        const outcome = await compareRun(store, config, testid, { pinned: options.baseline }).catch(badInput);
+        const outcome = await compareRun(store, config, testid, { pinned: options.baseline }).catch((error: unknown) => {
+          if (error instanceof BaselineStoreError || error instanceof CompareInputError) badInput(error);
+          console.error(`perfstack compare failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          process.exit(EXIT_FAILED);
+        });
         const { markdownPath, htmlPath } = await writeReports(outcome.report, options.outDir ?? join(options.stateDir, 'reports', testid));
         const textfileDir = options.textfileDir ?? (readStackState(options.stateDir).components.length > 0 ? join(options.stateDir, TEXTFILE_FOLDER) : undefined);
         if (textfileDir) console.log(`verdicts published to ${publishVerdicts(textfileDir, outcome.report.candidate.scenario, outcome.verdicts)}`);
@@ -179,7 +185,9 @@ export function registerRegressionCommands(program: Command): void {
           const endpoint = comparison.endpoint ? ` ${comparison.endpoint}` : '';
           console.log(`${comparison.verdict.padEnd(9)} ${comparison.kpi}${endpoint}: ${(comparison.relativeChange * 100).toFixed(1)} % (CI ${(comparison.ci[0] * 100).toFixed(1)}…${(comparison.ci[1] * 100).toFixed(1)} %, p ${comparison.pValue.toPrecision(2)}, ${comparison.test})`);
         }
-        for (const skip of outcome.skipped) console.log(`skipped   ${skip.kpi} ${skip.endpoint}: ${skip.reason}`);
+        if (outcome.skipped.length > 0) {
+          console.log(`skipped ${outcome.skipped.length} KPI(s) without enough baseline data, e.g. ${outcome.skipped.slice(0, 3).map((s) => `${s.kpi}${s.endpoint ? ` ${s.endpoint}` : ''} (${s.reason})`).join('; ')}`);
+        }
         console.log(`${counts.regressed} regressed, ${counts.improved} improved, ${counts.unchanged} unchanged against ${outcome.report.baseline.description}`);
         console.log(`reports: ${markdownPath}, ${htmlPath}`);
         if (outcome.regressed) process.exitCode = EXIT_REGRESSION;
