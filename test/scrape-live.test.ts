@@ -1,16 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import defaults from '../perfstack.config.js';
-import { parseConfig, renderYaml } from '../config/index.js';
+import { parseConfig } from '../config/index.js';
 import { generateDashboards, dashboardQueries } from '../dashboards/index.js';
-import { generateRules, ruleFiles } from '../alerts/index.js';
+import { ruleFiles } from '../alerts/index.js';
 import { metricNames } from '../metrics/index.js';
-import { migrate, seed, startApp, type RunningApp } from '../app/index.js';
-import { startPgStatsExporter, type PgStatsExporter } from '../exporters/index.js';
-import { freePort, nodeExporterLaunch, prometheusConfig, prometheusLaunch, startLaunch, type RunningProcess } from '../stack/index.js';
-import { startPostgres, type TestPostgres } from './support/postgres.js';
+import { startE2eStack, type E2eStack } from './support/e2e-stack.js';
 
 // A real Prometheus scrapes the reference service, the pg-stats exporter and node_exporter, and
 // evaluates the generated rules. Every metric name a generated dashboard or rule reads must then
@@ -56,53 +50,15 @@ function referencedMetricNames(): Map<string, string> {
 }
 
 describe('a live Prometheus scraping the service and every exporter', () => {
-  let postgres: TestPostgres;
-  let app: RunningApp | undefined;
-  let pgStats: PgStatsExporter | undefined;
-  let nodeExporter: RunningProcess | undefined;
-  let prometheus: RunningProcess | undefined;
+  let stack: E2eStack | undefined;
   let prometheusUrl: string;
-  let root: string;
 
   beforeAll(async () => {
-    root = mkdtempSync(join(tmpdir(), 'perfstack-scrape-'));
-    postgres = await startPostgres();
-    await migrate(postgres.url);
-    await seed(postgres.url, 'small');
-    app = await startApp({ databaseUrl: postgres.url, config, port: 0, log: () => undefined });
-    pgStats = await startPgStatsExporter({ databaseUrl: postgres.url, port: 0, config, log: () => undefined });
-    const nodePort = await freePort();
-    nodeExporter = await startLaunch('node-exporter', nodePort, nodeExporterLaunch({ port: nodePort }));
-
-    const rulesFolder = join(root, 'rules');
-    mkdirSync(rulesFolder);
-    for (const file of generateRules(config).filter((f) => f.path.includes('/rules/'))) {
-      writeFileSync(join(rulesFolder, file.path.split('/').pop()!), file.content);
-    }
-    const prometheusPort = await freePort();
-    const serviceTargets = Object.fromEntries(config.services.map((s) => [s.job, `127.0.0.1:${app!.port}`]));
-    const configFile = join(root, 'prometheus.yml');
-    writeFileSync(
-      configFile,
-      renderYaml(
-        prometheusConfig(
-          { ...config, scrape: { interval: '1s', evaluationInterval: '1s' } },
-          {
-            serviceTargets,
-            pgStats: `127.0.0.1:${pgStats.port}`,
-            nodeExporter: `127.0.0.1:${nodePort}`,
-            prometheus: `127.0.0.1:${prometheusPort}`,
-            alertmanager: '127.0.0.1:1',
-          },
-          `${rulesFolder}/*.yml`,
-        ),
-      ),
-    );
-    prometheus = await startLaunch('prometheus', prometheusPort, prometheusLaunch({ configFile, dataDir: join(root, 'data'), port: prometheusPort }));
-    prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
+    stack = await startE2eStack({ name: 'scrape', nodeExporter: true });
+    prometheusUrl = stack.prometheusUrl;
 
     // Traffic through every kind of route, so request and query series exist.
-    const api = app.url;
+    const api = stack.app.url;
     const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     for (let round = 0; round < 3; round++) {
       const created = (await (await fetch(`${api}/api/entities`, json({ name: `scrape probe ${round}`, category: 'person', attributes: {} }))).json()) as { id: number };
@@ -116,12 +72,7 @@ describe('a live Prometheus scraping the service and every exporter', () => {
   });
 
   afterAll(async () => {
-    await prometheus?.stop();
-    await nodeExporter?.stop();
-    await pgStats?.stop();
-    await app?.stop();
-    await postgres?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await stack?.stop();
   });
 
   it('scrapes the service, pg-stats, node_exporter and itself, all up', async () => {
