@@ -42,9 +42,9 @@ export const PG_STATS_DEFAULTS = {
 
 /**
  * Contract names (postgres_exporter's) that `promtool check metrics` lints against whatever we do:
- * counters without the _total suffix and gauges ending in _count. They keep their real type unless
- * untypedLegacyNames is set, which declares them untyped (Prometheus stores and queries them the
- * same way; rate() works on either) so that the lint passes cleanly.
+ * counters without the _total suffix and gauges ending in _count. By default they are declared
+ * untyped (Prometheus stores and queries them the same way; rate() works on either) so the output
+ * passes the lint cleanly; untypedLegacyNames: false gives them postgres_exporter's types instead.
  */
 export const LINT_CONFLICTING_NAMES: readonly string[] = [
   pgServer.xactCommit,
@@ -78,7 +78,7 @@ export interface PgStatsScraperOptions extends Partial<CollectorSettings> {
   /** How long to wait for a new connection (default 2000 ms, never above scrapeTimeoutMs). */
   connectionTimeoutMs?: number;
   collectors?: readonly Collector[];
-  /** Declare LINT_CONFLICTING_NAMES untyped instead of counter/gauge (default false). */
+  /** Declare LINT_CONFLICTING_NAMES untyped instead of counter/gauge (default true: promtool-clean). */
   untypedLegacyNames?: boolean;
   log?: (line: string) => void;
   hooks?: PgStatsHooks;
@@ -191,7 +191,7 @@ export function createPgStatsScraper(options: PgStatsScraperOptions): PgStatsScr
   const log = options.log ?? ((line: string) => console.log(line));
   const hooks = options.hooks ?? {};
   const redact = redactor(options.databaseUrl);
-  const untyped = new Set(options.untypedLegacyNames ? LINT_CONFLICTING_NAMES : []);
+  const untyped = new Set((options.untypedLegacyNames ?? true) ? LINT_CONFLICTING_NAMES : []);
 
   const pool = new pg.Pool({
     connectionString: options.databaseUrl,
