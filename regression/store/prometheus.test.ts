@@ -46,8 +46,18 @@ beforeAll(async () => {
   store = openBaselineStore(pg.url);
   await store.migrate();
 
-  // Let Prometheus scrape the idle service once, so increase() over the run sees the run's traffic.
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  // One query through the instrumented pool creates the database histograms. Prometheus reports
+  // ready several seconds before its first scrape, so wait until it has scraped the idle service
+  // twice: increase() over the run then starts from real samples instead of a new series.
+  await fetch(`${app.url}/health/database`);
+  const scraped = async () => {
+    const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent('count_over_time(up{job="app"}[30s])')}`);
+    const body = (await response.json()) as { data: { result: { value: [number, string] }[] } };
+    return Number(body.data.result[0]?.value[1] ?? 0);
+  };
+  for (const deadline = Date.now() + 30_000; (await scraped()) < 2 && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   start = new Date();
   run = await runScenario({
     scenario: 'smoke',
