@@ -1,27 +1,9 @@
-// Small statistics helpers shared by the benchmarks (latency percentiles of raw samples). The
-// regression statistics live in regression/stats; these few lines are all the benchmarks need.
+// Latency summaries for the benchmarks, on the order statistics of regression/stats.
 
-/**
- * The q-quantile (0 ≤ q ≤ 1) of samples that are already sorted ascending, by linear
- * interpolation between closest ranks (Hyndman & Fan type 7, the default of R and NumPy).
- * Returns NaN for an empty array.
- */
-export function quantileSorted(sorted: readonly number[], q: number): number {
-  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be between 0 and 1, got ${q}`);
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const position = (n - 1) * q;
-  const lower = Math.floor(position);
-  const upper = Math.min(lower + 1, n - 1);
-  const low = sorted[lower] as number;
-  const high = sorted[upper] as number;
-  return low + (high - low) * (position - lower);
-}
+import { median, quantileSorted } from '../regression/index.js';
 
-/** The median of unsorted samples (NaN when empty). */
-export function median(samples: readonly number[]): number {
-  return quantileSorted([...samples].sort((a, b) => a - b), 0.5);
-}
+// One implementation of the order statistics serves the regression detector and the benchmarks.
+export { median, quantileSorted };
 
 export interface LatencySummary {
   /** Successful samples the figures below are computed from. */

@@ -1,4 +1,4 @@
-// Order statistics shared by the tests in this folder.
+// Order statistics shared by the regression statistics and the benchmarks.
 
 /**
  * The q-quantile (0 ≤ q ≤ 1) of values already sorted ascending, interpolating linearly between

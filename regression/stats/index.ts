@@ -11,3 +11,4 @@ export type { HistoryChange, HistoryOptions, HistoryResult } from './history.js'
 export { mannWhitney } from './mann-whitney.js';
 export type { MannWhitneyResult } from './mann-whitney.js';
 export { DEFAULT_SEED } from './random.js';
+export { median, quantileSorted } from './descriptive.js';
