@@ -221,6 +221,18 @@ function histogramFrom(series: VectorSeries[]): HistogramBucket[] | undefined {
 }
 
 /** Reads the KPIs of one run; throws BaselineStoreError('no-k6-data') when the testid has no k6 series there. */
+/** Mean of each series' last value, weighted by its requests; undefined when nothing weighs. */
+function weightedMean<T extends { last: number }>(list: readonly T[], weightOf: (series: T) => number): number | undefined {
+  let weighted = 0;
+  let total = 0;
+  for (const series of list) {
+    const weight = weightOf(series);
+    weighted += series.last * weight;
+    total += weight;
+  }
+  return total > 0 ? weighted / total : undefined;
+}
+
 export async function kpisFromPrometheus(options: PrometheusKpiOptions): Promise<PrometheusKpis> {
   const { start, end, testid } = options;
   const runSeconds = (end.getTime() - start.getTime()) / 1000;
@@ -272,14 +284,8 @@ export async function kpisFromPrometheus(options: PrometheusKpiOptions): Promise
 
   const failed = series.filter((s) => s.name === 'k6_http_req_failed_rate');
   for (const [endpoint, list] of [...groupBy(failed, (s) => endpointsOf(s.labels))].sort(([a], [b]) => a.localeCompare(b))) {
-    let weighted = 0;
-    let total = 0;
-    for (const s of list) {
-      const w = requests.get(signature(s.labels)) ?? 1;
-      weighted += s.last * w;
-      total += w;
-    }
-    if (total > 0) push('error_rate', endpoint, weighted / total);
+    const rate = weightedMean(list, (s) => requests.get(signature(s.labels)) ?? 1);
+    if (rate !== undefined) push('error_rate', endpoint, rate);
   }
 
   // checks_rate has no count series; weight each check by the requests of its route, scenario and group.
@@ -288,14 +294,8 @@ export async function kpisFromPrometheus(options: PrometheusKpiOptions): Promise
     const routeKey = (l: Labels) => [l.name ?? '', l.scenario ?? '', l.group ?? ''].join('\u0000');
     const routeRequests = new Map<string, number>();
     for (const s of reqSeries) routeRequests.set(routeKey(s.labels), (routeRequests.get(routeKey(s.labels)) ?? 0) + s.last);
-    let weighted = 0;
-    let total = 0;
-    for (const s of checks) {
-      const w = routeRequests.get(routeKey(s.labels)) ?? 1;
-      weighted += s.last * w;
-      total += w;
-    }
-    if (total > 0) push('checks_rate', RUN_LEVEL, weighted / total);
+    const rate = weightedMean(checks, (s) => routeRequests.get(routeKey(s.labels)) ?? 1);
+    if (rate !== undefined) push('checks_rate', RUN_LEVEL, rate);
   }
 
   const vitals: Array<[string, KpiName]> = [
