@@ -109,6 +109,18 @@ async function explainSearch(pool: pg.Pool, table: string, pattern: string): Pro
   return summarisePlan(result.rows[0]?.['QUERY PLAN'], pattern);
 }
 
+/** The search workload through a given pool; the pool's session settings decide whether the index may be used. */
+function searchThrough(pool: pg.Pool, table: string, datasetSize: number): Prepared {
+  const sql = searchSql(table);
+  return {
+    rowsPerOp: 0, // the number of matches varies by term
+    run: async (i) => {
+      await pool.query(sql, [searchPattern(i, datasetSize)]);
+    },
+    explain: () => explainSearch(pool, table, searchPattern(0, datasetSize)),
+  };
+}
+
 const PREPARERS: Record<DbBenchOperation, Preparer> = {
   async insert({ pool, scratch }) {
     return {
@@ -217,29 +229,14 @@ const PREPARERS: Record<DbBenchOperation, Preparer> = {
     return { rowsPerOp: 1, run: (i) => transaction(pool, scratch.tx, i, 'ROLLBACK') };
   },
   async 'search-index'({ pool, scratch, options }) {
-    const sql = searchSql(scratch.search);
-    return {
-      rowsPerOp: 0, // the number of matches varies by term
-      run: async (i) => {
-        await pool.query(sql, [searchPattern(i, options.datasetSize)]);
-      },
-      explain: () => explainSearch(pool, scratch.search, searchPattern(0, options.datasetSize)),
-    };
+    return searchThrough(pool, scratch.search, options.datasetSize);
   },
   async 'search-noindex'({ poolConfig, scratch, options }) {
     // A pool whose sessions may not use index or bitmap scans: the GIN index exists but the planner
     // must read the table sequentially (GIN is only reachable through a bitmap scan).
     const own = new pg.Pool({ ...poolConfig, max: options.concurrency, options: '-c enable_bitmapscan=off -c enable_indexscan=off -c enable_indexonlyscan=off' });
     own.on('error', () => undefined);
-    const sql = searchSql(scratch.search);
-    return {
-      rowsPerOp: 0, // the number of matches varies by term
-      run: async (i) => {
-        await own.query(sql, [searchPattern(i, options.datasetSize)]);
-      },
-      explain: () => explainSearch(own, scratch.search, searchPattern(0, options.datasetSize)),
-      close: () => own.end(),
-    };
+    return { ...searchThrough(own, scratch.search, options.datasetSize), close: () => own.end() };
   },
 };
 
