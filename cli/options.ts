@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../config/index.js';
 
@@ -50,4 +51,20 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+}
+
+/** The baseline store's URL: --store-url, $PERFSTACK_STORE_URL, $DATABASE_URL, $DATABASE_URL_FILE, or the native stack's; undefined when none is known. */
+export function findStoreUrl(given: string | undefined, stateDir: string): string | undefined {
+  if (given) return given;
+  for (const name of ['PERFSTACK_STORE_URL', 'DATABASE_URL']) {
+    const value = process.env[name];
+    if (value) return value;
+  }
+  const file = process.env.DATABASE_URL_FILE ?? join(stateDir, 'secrets', 'database_url');
+  try {
+    const url = readFileSync(file, 'utf8').trim();
+    return url || undefined;
+  } catch {
+    return undefined;
+  }
 }

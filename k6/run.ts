@@ -1,26 +1,32 @@
-// runScenario(): one k6 run of a perfstack scenario, with its results three ways: remote-write to
-// Prometheus (every series tagged testid, scenario and git_sha), a JSON summary and the k6 web
-// dashboard's HTML report in the run's output folder. Returns the SLA verdicts from the summary.
+// runScenario(): one load run of a perfstack scenario (or any k6 script), with its results three
+// ways: remote-write to Prometheus (every series tagged testid, scenario and git_sha), a JSON
+// summary and an HTML report in the run's output folder. Returns the SLA verdicts from the
+// summary. perfstack's own engine runs it by default; `engine: 'k6'` runs the user's own k6.
 
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { connect } from 'node:net';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runLoad, parseDuration, type LoadRunResult } from '../loadgen/index.js';
 import { K6_TREND_STATS } from '../metrics/index.js';
-import { runTool } from '../stack/index.js';
-import { BROWSER_APT_PACKAGE, BROWSER_EXECUTABLE, browserAvailable, browserEnv, ensureK6 } from '../stack/index.js';
-import { findScenario, scenarioFile } from './scenarios.js';
+import { BROWSER_APT_PACKAGE, BROWSER_EXECUTABLE, browserArgs, browserAvailable, runTool } from '../stack/index.js';
+import { findK6, k6Invocation, runK6 } from './k6-engine.js';
+import { SCENARIOS, UnknownScenarioError } from './scenarios.js';
 import { K6_THRESHOLDS_FAILED, allPassed, describeK6Exit, verdictsForRun, type K6Summary, type SlaVerdict } from './verdicts.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const LOOPBACK = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?\/?$/;
+const SCENARIOS_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url));
+// Loopback, or the reference service's name inside docker compose's private network.
+const TARGET = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\]|perfstack-app)(:\d{1,5})?\/?$/;
 const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
 const TESTID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
+export type Engine = 'perfstack' | 'k6';
+
 export interface RunScenarioOptions {
-  /** A name from SCENARIOS. */
+  /** A name from SCENARIOS, or the path of any k6 script. */
   scenario: string;
   /** The service under test, http://127.0.0.1:PORT (loopback only). */
   baseUrl: string;
@@ -28,33 +34,40 @@ export interface RunScenarioOptions {
   prometheusUrl?: string;
   /** Labels every series of the run; default `<UTC time>-<scenario>-<random>` (sorts by time). */
   testid?: string;
-  /** The run's output folder: summary.json, report.html and k6.log go here. */
+  /** The run's output folder: summary.json, report.html and run.log go here. */
   outputDir: string;
   /** PERFSTACK_VUS for the scenario (its own default otherwise). */
   vus?: number;
   /** PERFSTACK_DURATION for the scenario, a k6 duration such as 30s or 5m. */
   duration?: string;
-  /** More scenario variables (k6 -e), e.g. PERFSTACK_THINK_TIME or PERFSTACK_MAX_RATE. */
+  /** More scenario variables (-e), e.g. PERFSTACK_THINK_TIME or PERFSTACK_MAX_RATE. */
   env?: Record<string, string>;
   log?: (line: string) => void;
   /** Remote-write push interval. Default 5s (tests use 1s). */
   pushInterval?: string;
-  /** The k6 binary; default ensureK6(). */
+  /** Which engine runs the script. Default perfstack's own. */
+  engine?: Engine;
+  /** `--engine k6`: the binary; default K6_BINARY or k6 on PATH. */
   k6Binary?: string;
-  /** Stop k6 (SIGINT, then SIGKILL 15 s later) if it runs longer than this. Default: no limit (scenarios are bounded). */
+  /** Stop the run (gracefully: the summary is still written) if it lasts longer than this. */
   timeoutMs?: number;
-  /**
-   * Also keep every request's duration (k6's JSON output, gzipped, as samples.json.gz) so the
-   * baseline store can compare distributions. Off by default: it grows with the request count.
-   */
+  /** Also keep every request's duration (samples.json.gz) so the baseline store can compare distributions. */
   recordSamples?: boolean;
+  /** k6's execution segments: this process runs FROM:TO of the test (scale-out). */
+  executionSegment?: string;
+  executionSegmentSequence?: string;
+  /** Show progress while the run lasts (perfstack's engine): a bar on a terminal, lines otherwise. */
+  progress?: 'tty' | 'lines' | false;
 }
 
 export interface RunScenarioResult {
-  /** k6's exit code: 0 passed, 99 thresholds failed, others see describeK6Exit(). */
+  /** 0 passed, 99 thresholds failed, others see describeK6Exit(). */
   exitCode: number;
+  engine: Engine;
   testid: string;
   gitSha: string;
+  /** The scenario's name (a script's file name without extension). */
+  scenario: string;
   summaryPath: string;
   reportPath: string;
   /** Present when recordSamples was set. */
@@ -63,6 +76,10 @@ export interface RunScenarioResult {
   verdicts: SlaVerdict[];
   /** exitCode 0 and every verdict passed. */
   passed: boolean;
+  /** perfstack's engine: remote-write pushes and failures. */
+  remoteWrite?: { pushes: number; failedPushes: number; lastError?: string };
+  /** Why the run stopped early or could not start, one line. */
+  error?: string;
 }
 
 export class RunScenarioError extends Error {
@@ -78,7 +95,7 @@ export class RunScenarioError extends Error {
 /** A test id that sorts by start time: 20261122T235141Z-smoke-3f9a. */
 export function newTestId(scenario: string, now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${scenario}-${randomBytes(2).toString('hex')}`;
+  return `${stamp}-${scenario.replace(/[^A-Za-z0-9._-]/g, '-')}-${randomBytes(2).toString('hex')}`;
 }
 
 /** PERFSTACK_GIT_SHA, else `git rev-parse --short HEAD`, else "unknown". */
@@ -89,61 +106,28 @@ export function gitSha(env: NodeJS.ProcessEnv = process.env): string {
   return result.ok && /^[0-9a-f]{4,40}$/.test(sha) ? sha : 'unknown';
 }
 
-export interface K6Invocation {
-  args: string[];
-  /** Set on top of the inherited environment. */
-  env: Record<string, string>;
-  summaryPath: string;
-  reportPath: string;
-  /** With recordSamples: every request's metrics, newline-delimited JSON, gzipped. */
-  samplesPath?: string;
+export interface ResolvedScript {
+  name: string;
+  file: string;
+  /** One of perfstack's own scenarios (they read PERFSTACK_* settings and write their own summary). */
+  builtin: boolean;
+  browser: boolean;
 }
 
-/** The k6 command line and environment for a run (no side effects; see runScenario). */
-export function k6Invocation(options: RunScenarioOptions & { testid: string; gitSha: string }): K6Invocation {
-  const info = findScenario(options.scenario);
-  const outputDir = resolve(options.outputDir);
-  const summaryPath = join(outputDir, 'summary.json');
-  const reportPath = join(outputDir, 'report.html');
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const scenarioEnv: Record<string, string> = {
-    PERFSTACK_BASE_URL: baseUrl,
-    PERFSTACK_SCENARIO: info.name,
-    PERFSTACK_TESTID: options.testid,
-    PERFSTACK_GIT_SHA: options.gitSha,
-    PERFSTACK_SUMMARY_PATH: summaryPath,
-    ...(options.vus === undefined ? {} : { PERFSTACK_VUS: String(options.vus) }),
-    ...(options.duration === undefined ? {} : { PERFSTACK_DURATION: options.duration }),
-    ...options.env,
-  };
-  const env: Record<string, string> = {
-    K6_NO_USAGE_REPORT: 'true', // nothing leaves the machine
-    // The web dashboard: no HTTP listener at all (port -1), only the HTML report at the end.
-    K6_WEB_DASHBOARD: 'true',
-    K6_WEB_DASHBOARD_PORT: '-1',
-    K6_WEB_DASHBOARD_EXPORT: reportPath,
-    K6_WEB_DASHBOARD_PERIOD: '1s', // short runs still get a report (the default 10 s skips them)
-    K6_WEB_DASHBOARD_OPEN: 'false',
-    ...(info.browser ? browserEnv() : {}),
-  };
-  const args = ['run', '--quiet', '--no-color', '--tag', `testid=${options.testid}`, '--tag', `git_sha=${options.gitSha}`];
-  if (options.prometheusUrl) {
-    env.K6_PROMETHEUS_RW_SERVER_URL = `${options.prometheusUrl.replace(/\/+$/, '')}/api/v1/write`;
-    env.K6_PROMETHEUS_RW_TREND_STATS = K6_TREND_STATS.join(',');
-    env.K6_PROMETHEUS_RW_STALE_MARKERS = 'true';
-    env.K6_PROMETHEUS_RW_PUSH_INTERVAL = options.pushInterval ?? '5s';
-    args.push('--out', 'experimental-prometheus-rw');
+/** A scenario name, or a path to a k6 script (.ts, .js, .mjs). */
+export function resolveScript(scenario: string): ResolvedScript {
+  const known = SCENARIOS.find((s) => s.name === scenario);
+  if (known) return { name: known.name, file: `${SCENARIOS_DIR}${known.name}.ts`, builtin: true, browser: known.browser ?? false };
+  if (/[/\\]|\.(m?[jt]s)$/.test(scenario)) {
+    const file = resolve(scenario);
+    if (!existsSync(file) || !statSync(file).isFile()) throw new RunScenarioError('scenario', `no k6 script at ${file}`);
+    return { name: basename(file).replace(/\.(m?[jt]s)$/, ''), file, builtin: false, browser: false };
   }
-  const samplesPath = options.recordSamples ? join(outputDir, 'samples.json.gz') : undefined;
-  if (samplesPath) args.push('--out', `json=${samplesPath}`);
-  for (const [key, value] of Object.entries(scenarioEnv).sort(([a], [b]) => a.localeCompare(b))) args.push('-e', `${key}=${value}`);
-  args.push(scenarioFile(info.name));
-  return { args, env, summaryPath, reportPath, ...(samplesPath ? { samplesPath } : {}) };
+  throw new UnknownScenarioError(scenario);
 }
 
 function validate(options: RunScenarioOptions): void {
-  findScenario(options.scenario); // UnknownScenarioError lists the valid names
-  if (!LOOPBACK.test(options.baseUrl)) {
+  if (!TARGET.test(options.baseUrl)) {
     throw new RunScenarioError('baseUrl', `baseUrl must be http://127.0.0.1:PORT (load only ever targets loopback), got "${options.baseUrl}"`);
   }
   if (options.prometheusUrl !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(options.prometheusUrl)) {
@@ -152,12 +136,32 @@ function validate(options: RunScenarioOptions): void {
   if (options.testid !== undefined && !TESTID.test(options.testid)) {
     throw new RunScenarioError('testid', `testid must be 1-128 letters, digits, ".", "_", ":" or "-", got "${options.testid}"`);
   }
-  if (options.vus !== undefined && (!Number.isInteger(options.vus) || options.vus < 1 || options.vus > 1000)) {
-    throw new RunScenarioError('vus', `vus must be a whole number from 1 to 1000, got ${options.vus}`);
+  if (options.vus !== undefined && (!Number.isInteger(options.vus) || options.vus < 1 || options.vus > 100_000)) {
+    throw new RunScenarioError('vus', `vus must be a whole number from 1 to 100000, got ${options.vus}`);
   }
   if (options.duration !== undefined && !DURATION.test(options.duration)) {
     throw new RunScenarioError('duration', `duration must be a k6 duration such as 30s, 5m or 1h30m, got "${options.duration}"`);
   }
+  if (options.pushInterval !== undefined && parseDuration(options.pushInterval) === undefined) {
+    throw new RunScenarioError('pushInterval', `pushInterval must be a duration such as 5s, got "${options.pushInterval}"`);
+  }
+}
+
+/** Whether something accepts TCP connections at the URL's host and port (within 3 s). */
+export function reachable(url: string, timeoutMs = 3000): Promise<boolean> {
+  const target = new URL(url);
+  const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolvePromise) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolvePromise(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 async function readSummary(path: string): Promise<K6Summary | undefined> {
@@ -168,79 +172,112 @@ async function readSummary(path: string): Promise<K6Summary | undefined> {
   }
 }
 
-/** Runs one scenario with k6 and returns its exit code, where its results are and its SLA verdicts. */
+/** Runs one scenario and returns its exit code, where its results are and its SLA verdicts. */
 export async function runScenario(options: RunScenarioOptions): Promise<RunScenarioResult> {
   validate(options);
-  const info = findScenario(options.scenario);
+  const script = resolveScript(options.scenario);
+  const engine = options.engine ?? 'perfstack';
   const log = options.log ?? (() => undefined);
-  if (info.browser && !browserAvailable()) {
+  if (script.browser && !browserAvailable()) {
     throw new RunScenarioError(
       'scenario',
-      `the ${info.name} scenario needs Chromium at ${BROWSER_EXECUTABLE}: install the Debian package "${BROWSER_APT_PACKAGE}" (apt-get install -y ${BROWSER_APT_PACKAGE})`,
+      `the ${script.name} scenario needs Chromium at ${BROWSER_EXECUTABLE}: install the Debian package "${BROWSER_APT_PACKAGE}" (apt-get install -y ${BROWSER_APT_PACKAGE})`,
     );
   }
-  const k6 = options.k6Binary ?? (await ensureK6({ log }));
-  const testid = options.testid ?? newTestId(info.name);
+  // Before anything starts: the k6 binary for --engine k6, and a target that answers.
+  const k6Binary = engine === 'k6' ? (options.k6Binary ?? findK6()) : undefined;
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  if (!(await reachable(baseUrl))) {
+    throw new RunScenarioError('baseUrl', `nothing answers at ${baseUrl} (connection refused or timed out): start the service first (npm start runs it), or pass --base-url`);
+  }
+
+  const testid = options.testid ?? newTestId(script.name);
   const sha = gitSha();
-  const invocation = k6Invocation({ ...options, testid, gitSha: sha });
   const outputDir = resolve(options.outputDir);
+  const summaryPath = join(outputDir, 'summary.json');
+  const reportPath = join(outputDir, 'report.html');
+  const logPath = join(outputDir, 'run.log');
+  const samplesPath = options.recordSamples ? join(outputDir, 'samples.json.gz') : undefined;
   await mkdir(outputDir, { recursive: true });
   // Stale results from an earlier run in the same folder must not be mistaken for this one's.
-  await rm(invocation.summaryPath, { force: true });
-  await rm(invocation.reportPath, { force: true });
-  const logPath = join(outputDir, 'k6.log');
+  for (const path of [summaryPath, reportPath, samplesPath]) if (path) await rm(path, { force: true });
 
-  log(`k6: ${info.name} against ${options.baseUrl}, testid ${testid}${options.prometheusUrl ? `, remote-write to ${options.prometheusUrl}` : ''}`);
-  const exitCode = await new Promise<number>((resolvePromise, reject) => {
-    const child = spawn(k6, invocation.args, { cwd: outputDir, env: { ...process.env, ...invocation.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: string[] = [];
-    let pending = '';
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString();
-      chunks.push(text);
-      pending += text;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) if (line.trim() !== '') log(line);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    let killTimer: NodeJS.Timeout | undefined;
-    const deadline =
-      options.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            log(`k6: still running after ${options.timeoutMs} ms; interrupting it`);
-            child.kill('SIGINT'); // k6 stops gracefully and still writes its summary
-            killTimer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-          }, options.timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(deadline);
-      clearTimeout(killTimer);
-      reject(new Error(`k6: could not run ${k6}: ${error.message}`));
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(deadline);
-      clearTimeout(killTimer);
-      if (pending.trim() !== '') log(pending);
-      writeFile(logPath, chunks.join(''))
-        .catch(() => undefined)
-        .finally(() => resolvePromise(code ?? (signal ? 128 + (signal === 'SIGKILL' ? 9 : 2) : 1)));
-    });
-  });
+  const scenarioEnv: Record<string, string> = {
+    PERFSTACK_BASE_URL: baseUrl,
+    PERFSTACK_SCENARIO: script.name,
+    PERFSTACK_TESTID: testid,
+    PERFSTACK_GIT_SHA: sha,
+    PERFSTACK_SUMMARY_PATH: summaryPath,
+    PERFSTACK_ENGINE: engine,
+    ...(options.vus === undefined ? {} : { PERFSTACK_VUS: String(options.vus) }),
+    ...(options.duration === undefined ? {} : { PERFSTACK_DURATION: options.duration }),
+    ...options.env,
+  };
+  const deadline = new AbortController();
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+    log(`run: still running after ${options.timeoutMs} ms; stopping it`);
+    deadline.abort();
+  }, options.timeoutMs);
 
-  const summary = existsSync(invocation.summaryPath) ? await readSummary(invocation.summaryPath) : undefined;
+  log(`${engine === 'k6' ? 'k6' : 'perfstack engine'}: ${script.name} against ${baseUrl}, testid ${testid}${options.prometheusUrl ? `, remote-write to ${options.prometheusUrl}` : ''}`);
+  let exitCode: number;
+  let engineResult: LoadRunResult | undefined;
+  try {
+    if (k6Binary) {
+      const invocation = k6Invocation({
+        script: script.file, scenarioEnv, testid, gitSha: sha, reportPath, prometheusUrl: options.prometheusUrl, pushInterval: options.pushInterval,
+        samplesPath, browser: script.browser, executionSegment: options.executionSegment, executionSegmentSequence: options.executionSegmentSequence,
+      });
+      exitCode = await runK6(k6Binary, invocation, { cwd: outputDir, logPath, log, signal: deadline.signal });
+    } else {
+      const lines: string[] = [];
+      const tee = (line: string) => {
+        lines.push(line);
+        log(line);
+      };
+      // Arbitrary k6 scripts get k6's meaning of --vus/--duration; perfstack's scenarios read PERFSTACK_* instead.
+      const overrides = script.builtin ? {} : { ...(options.vus === undefined ? {} : { vus: options.vus }), ...(options.duration === undefined ? {} : { duration: options.duration }) };
+      engineResult = await runLoad({
+        script: script.file,
+        env: scenarioEnv,
+        tags: { testid, git_sha: sha, ...(options.executionSegment ? { segment: options.executionSegment } : {}) },
+        overrides,
+        executionSegment: options.executionSegment,
+        executionSegmentSequence: options.executionSegmentSequence,
+        summaryPath,
+        reportPath,
+        report: { scenario: script.name, testid, gitSha: sha },
+        ...(options.prometheusUrl ? { remoteWrite: { url: options.prometheusUrl, intervalMs: parseDuration(options.pushInterval ?? '5s'), trendStats: K6_TREND_STATS } } : {}),
+        ...(samplesPath ? { samplesPath } : {}),
+        log: tee,
+        progress: options.progress ?? false,
+        signal: deadline.signal,
+        browser: { executablePath: BROWSER_EXECUTABLE, args: browserArgs().map((flag) => `--${flag}`) },
+      });
+      if (engineResult.error) tee(`run: ${engineResult.error}`);
+      exitCode = engineResult.exitCode;
+      await writeFile(logPath, lines.length ? `${lines.join('\n')}\n` : '').catch(() => undefined);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+
+  const summary = existsSync(summaryPath) ? await readSummary(summaryPath) : undefined;
   const verdicts = verdictsForRun(summary, exitCode);
-  log(`k6: ${info.name} finished: exit ${exitCode} (${describeK6Exit(exitCode)})${exitCode === K6_THRESHOLDS_FAILED ? ' — see the failing SLA rows' : ''}`);
+  log(`${script.name} finished: exit ${exitCode} (${describeK6Exit(exitCode)})${exitCode === K6_THRESHOLDS_FAILED ? ' — see the failing SLA rows' : ''}`);
   return {
     exitCode,
+    engine,
     testid,
     gitSha: sha,
-    summaryPath: invocation.summaryPath,
-    reportPath: invocation.reportPath,
-    ...(invocation.samplesPath ? { samplesPath: invocation.samplesPath } : {}),
+    scenario: script.name,
+    summaryPath,
+    reportPath,
+    ...(samplesPath && existsSync(samplesPath) ? { samplesPath } : {}),
     logPath,
     verdicts,
     passed: exitCode === 0 && allPassed(verdicts),
+    ...(engineResult?.remoteWrite ? { remoteWrite: engineResult.remoteWrite } : {}),
+    ...(engineResult?.error ? { error: engineResult.error } : {}),
   };
 }

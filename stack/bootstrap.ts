@@ -22,7 +22,7 @@ export const TOOL_GROUPS = {
     { name: 'node_exporter', provides: '/usr/bin/prometheus-node-exporter', aptPackage: 'prometheus-node-exporter' },
   ],
   compose: [{ name: 'docker-compose (validation only)', provides: '/usr/bin/docker-compose', aptPackage: 'docker-compose' }],
-  // The k6 browser scenario drives Debian's Chromium.
+  // The browser scenario drives Debian's Chromium (through playwright-core).
   browser: [{ name: 'Chromium', provides: '/usr/bin/chromium', aptPackage: 'chromium' }],
   postgres: [
     { name: 'PostgreSQL 15', provides: '/usr/lib/postgresql/15/bin/initdb', aptPackage: 'postgresql-15' },

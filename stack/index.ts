@@ -13,5 +13,4 @@ export { postgresCluster, postgresIds, DEFAULT_PG_BIN_DIR, POSTGRES_USER } from 
 export type { PostgresCluster, PostgresClusterOptions, PostgresStopMode } from './postgres.js';
 export { prometheusLaunch, alertmanagerLaunch, nodeExporterLaunch } from './binaries.js';
 export type { BinaryLaunch } from './binaries.js';
-export { ensureK6, k6BinaryPath, k6CacheDir, k6Version, K6_VERSION, browserAvailable, browserEnv, BROWSER_APT_PACKAGE, BROWSER_EXECUTABLE } from './k6-binary.js';
-export type { EnsureK6Options } from './k6-binary.js';
+export { browserAvailable, browserArgs, browserEnv, BROWSER_APT_PACKAGE, BROWSER_EXECUTABLE } from './browser.js';

@@ -17,7 +17,7 @@ import {
   type BaselineStore,
 } from '../../regression/index.js';
 import { readStackState, TEXTFILE_FOLDER } from '../../stack/index.js';
-import { configOption, stateDirOption } from '../options.js';
+import { configOption, findStoreUrl, stateDirOption } from '../options.js';
 
 // import, baseline, compare and history: the baseline store and the CI gate.
 // Exit codes of compare, for CI: 0 no regression, 1 regression, 2 bad input.
@@ -29,18 +29,8 @@ const EXIT_FAILED = 3;
 
 /** The store's database: --store-url, $PERFSTACK_STORE_URL, $DATABASE_URL, $DATABASE_URL_FILE, or the native stack's. */
 function storeUrl(given: string | undefined, stateDir: string): string {
-  if (given) return given;
-  for (const name of ['PERFSTACK_STORE_URL', 'DATABASE_URL']) {
-    const value = process.env[name];
-    if (value) return value;
-  }
-  const file = process.env.DATABASE_URL_FILE ?? join(stateDir, 'secrets', 'database_url');
-  try {
-    const url = readFileSync(file, 'utf8').trim();
-    if (url) return url;
-  } catch {
-    // fall through to the error below
-  }
+  const url = findStoreUrl(given, stateDir);
+  if (url) return url;
   throw new InvalidArgumentError('no baseline store: pass --store-url, or set PERFSTACK_STORE_URL, DATABASE_URL or DATABASE_URL_FILE, or start the native stack');
 }
 

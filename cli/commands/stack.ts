@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
-import { bootstrapTools, ensureK6, k6BinaryPath, k6Version, K6_VERSION, startNativeStack, stopNativeStack, TOOL_GROUPS, type NativeStack, type ToolGroup } from '../../stack/index.js';
+import { bootstrapTools, startNativeStack, stopNativeStack, TOOL_GROUPS, type NativeStack, type ToolGroup } from '../../stack/index.js';
 import { describeK6Exit, formatVerdictTable, newTestId, runScenario, scenarioNames } from '../../k6/index.js';
 import { startSlackCapture, writeAlertmanagerConfig } from '../../alerts/index.js';
 import { generateAll } from '../generate.js';
@@ -21,7 +21,7 @@ function printStack(stack: NativeStack, stateDir: string): void {
   if (stack.files.slackCaptureLog) console.log(`  Slack messages (capture server): ${stack.files.slackCaptureLog}`);
   console.log(`  admin token (PERFSTACK_ADMIN_TOKEN, /admin/fault): ${stack.files.adminToken}`);
   console.log(`  database URL, password included (use as DATABASE_URL_FILE): ${stack.files.databaseUrl}`);
-  console.log(`  Prometheus remote-write (k6): ${stack.urls.prometheusRemoteWrite}`);
+  console.log(`  Prometheus remote-write (load runs): ${stack.urls.prometheusRemoteWrite}`);
   console.log(`\nStop it with: npx perfstack down --state-dir ${stateDir}`);
 }
 
@@ -29,16 +29,19 @@ function printStack(stack: NativeStack, stateDir: string): void {
 export function registerStackCommands(program: Command): void {
   program
     .command('bootstrap')
-    .description('Install the system tools perfstack needs (Debian packages, and k6 built once from its Go module into a cache outside the clone), skipping what is already there')
-    .addOption(new Option('--group <group...>', 'tool groups to install').choices([...Object.keys(TOOL_GROUPS), 'k6']).default([...Object.keys(TOOL_GROUPS), 'k6']))
+    .description('Install the system tools perfstack needs (Debian packages), skipping what is already there')
+    .addOption(new Option('--group <group...>', 'tool groups to install').choices(Object.keys(TOOL_GROUPS)).default(Object.keys(TOOL_GROUPS)))
     .option('--dry-run', 'say what would be installed, install nothing')
-    .action(async (options: { group: (ToolGroup | 'k6')[]; dryRun?: boolean }) => {
-      const aptGroups = options.group.filter((group): group is ToolGroup => group !== 'k6');
-      await bootstrapTools(aptGroups, { dryRun: options.dryRun ?? false });
-      if (options.group.includes('k6')) {
-        if (options.dryRun) console.log(`bootstrap: k6 ${K6_VERSION} ${k6Version(k6BinaryPath()) ? 'present' : 'would be built with go install'} at ${k6BinaryPath()}`);
-        else console.log(`bootstrap: k6 at ${await ensureK6({ log: (line) => console.log(`bootstrap: ${line}`) })}`);
-      }
+    .addHelpText(
+      'after',
+      `
+Load tests run on perfstack's own engine; nothing here fetches or builds k6 (it is AGPL-licensed).
+To use your own k6 with \`perfstack run --engine k6\`, install it from Grafana's packages
+(https://grafana.com/docs/k6/latest/set-up/install-k6/, e.g. their Debian repository) and put it
+on PATH or point K6_BINARY at it.`,
+    )
+    .action(async (options: { group: ToolGroup[]; dryRun?: boolean }) => {
+      await bootstrapTools(options.group, { dryRun: options.dryRun ?? false });
     });
 
   program
@@ -53,7 +56,6 @@ export function registerStackCommands(program: Command): void {
     .option('--no-load', 'start the stack without running a load scenario')
     .action(async (options: { config: string; stateDir: string; slackWebhookUrl?: string; scenario: string; load: boolean }) => {
       await bootstrapTools(['prometheus', 'postgres'], { dryRun: false });
-      if (options.load) await ensureK6({ log: (line) => console.log(`bootstrap: ${line}`) });
       const config = await loadConfig(options.config);
       const bin = fileURLToPath(new URL('../../bin/perfstack.js', import.meta.url));
       let stack: NativeStack;
@@ -80,7 +82,7 @@ export function registerStackCommands(program: Command): void {
           testid,
           baseUrl: stack.urls.app,
           prometheusUrl: stack.urls.prometheus,
-          outputDir: join(options.stateDir, 'k6', testid),
+          outputDir: join(options.stateDir, 'runs', testid),
           log: (line) => console.log(`  ${line}`),
         });
         printStack(stack, options.stateDir);

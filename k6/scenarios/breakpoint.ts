@@ -21,10 +21,10 @@ export const options = scenarioOptions({
   delayAbortEval: '5s',
 });
 
-export function setup(): Fixture {
+export function setup(): Promise<Fixture> {
   return prepare();
 }
 
-export default function (fx: Fixture): void {
-  runMix(MIXED, fx, { think: false });
+export default async function (fx: Fixture): Promise<void> {
+  await runMix(MIXED, fx, { think: false });
 }

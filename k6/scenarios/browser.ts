@@ -1,9 +1,9 @@
-// browser: real Chromium (k6's browser module) loads the service's page and searches from it.
-// k6 records the Web Vitals (browser_web_vital_lcp, _fcp, _cls, _inp, _ttfb) and pushes them to
+// browser: real Chromium (k6's browser module, or perfstack's on playwright-core) loads the
+// service's page and searches from it. The engine records the Web Vitals (browser_web_vital_lcp, _fcp, _cls, _inp, _ttfb) and pushes them to
 // the same Prometheus as every other run. Budgets: FCP < 2 s, LCP < 3 s, page scripts < 1 MiB.
 //
-// Needs Chromium: K6_BROWSER_EXECUTABLE_PATH=/usr/bin/chromium, K6_BROWSER_HEADLESS=true and, as
-// root, K6_BROWSER_ARGS=no-sandbox,... (k6/run.ts sets them).
+// Needs Chromium (Debian's /usr/bin/chromium). Under k6: K6_BROWSER_EXECUTABLE_PATH, K6_BROWSER_HEADLESS
+// and, as root, K6_BROWSER_ARGS=no-sandbox,... (k6/run.ts sets them for `--engine k6`).
 import { check } from 'k6';
 import { browser } from 'k6/browser';
 import http from 'k6/http';
@@ -39,9 +39,9 @@ interface PageGlobals {
   document: { scripts: ArrayLike<{ src: string }>; getElementById(id: string): { textContent: string | null } | null };
 }
 
-export function setup(): string[] {
+export async function setup(): Promise<string[]> {
   // A few real names, so the page's search finds something.
-  return api.listEntities(20, 0).map((e) => e.name);
+  return (await api.listEntities(20, 0)).map((e) => e.name);
 }
 
 export default async function (names: string[]): Promise<void> {
@@ -63,7 +63,7 @@ export default async function (names: string[]): Promise<void> {
     let total = 0;
     for (const src of local) {
       const path = src.slice(BASE.length).replace(/[?#].*$/, '');
-      const script = http.get(src, { responseType: 'binary', tags: { name: path, url: path } });
+      const script = await http.asyncRequest('GET', src, null, { responseType: 'binary', tags: { name: path, url: path } });
       if (script.status === 200 && script.body instanceof ArrayBuffer) total += script.body.byteLength;
     }
     bundleBytes.add(total);

@@ -10,10 +10,10 @@ export const options = scenarioOptions({
   scenario: { executor: 'constant-vus', vus: vus(1), duration: duration('10s') },
 });
 
-export function setup(): Fixture {
+export function setup(): Promise<Fixture> {
   return prepare();
 }
 
-export default function (fx: Fixture): void {
-  everything(fx);
+export default async function (fx: Fixture): Promise<void> {
+  await everything(fx);
 }

@@ -25,10 +25,10 @@ export const options = scenarioOptions({
   },
 });
 
-export function setup(): Fixture {
+export function setup(): Promise<Fixture> {
   return prepare();
 }
 
-export default function (fx: Fixture): void {
-  runMix(READ_HEAVY, fx);
+export default async function (fx: Fixture): Promise<void> {
+  await runMix(READ_HEAVY, fx);
 }

@@ -26,10 +26,10 @@ export const options = scenarioOptions({
   },
 });
 
-export function setup(): Fixture {
+export function setup(): Promise<Fixture> {
   return prepare();
 }
 
-export default function (fx: Fixture): void {
-  runMix(MIXED, fx);
+export default async function (fx: Fixture): Promise<void> {
+  await runMix(MIXED, fx);
 }

@@ -10,10 +10,10 @@ export const options = scenarioOptions({
   throughputFor: ['api'],
 });
 
-export function setup(): Fixture {
+export function setup(): Promise<Fixture> {
   return prepare();
 }
 
-export default function (fx: Fixture): void {
-  runMix(WRITE_HEAVY, fx);
+export default async function (fx: Fixture): Promise<void> {
+  await runMix(WRITE_HEAVY, fx);
 }

@@ -1,7 +1,8 @@
 // Request helpers: every request carries the route template as its `name` and `url` tags (so the
 // remote-write series stay bounded however many ids are used) and `service` when the route belongs
 // to a service of perfstack.config.ts (so the SLA sub-metric thresholds apply). Each helper checks
-// the status it expects; check names are bounded too.
+// the status it expects; check names are bounded too. Requests use k6's asynchronous API, so the
+// same file runs on k6 and on perfstack's engine (whose VUs share one event loop).
 
 import { check } from 'k6';
 import http, { type RefinedParams, type RefinedResponse, type RequestBody, type ResponseType } from 'k6/http';
@@ -30,11 +31,11 @@ export interface CallOptions<RT extends ResponseType | undefined = undefined> {
 }
 
 /** One tagged, checked request to the service under test. */
-export function call<RT extends ResponseType | undefined = undefined>(
+export async function call<RT extends ResponseType | undefined = undefined>(
   method: Method,
   template: string,
   options: CallOptions<RT> = {},
-): RefinedResponse<RT> {
+): Promise<RefinedResponse<RT>> {
   const expect = options.expect ?? [200];
   const headers: Record<string, string> = { ...options.headers };
   let body: RequestBody | null = options.body ?? null;
@@ -50,7 +51,7 @@ export function call<RT extends ResponseType | undefined = undefined>(
     // k6 rejects an explicit `responseType: undefined`.
     ...(options.responseType === undefined ? {} : { responseType: options.responseType }),
   } as RefinedParams<RT>;
-  const response = http.request(method, `${BASE}${options.path ?? template}`, body, params);
+  const response = await http.asyncRequest(method, `${BASE}${options.path ?? template}`, body, params);
   check(response, { [`${method} ${template} ${expect.join('|')}`]: (r) => expect.includes(r.status) }, { name: template });
   return response;
 }

@@ -1,5 +1,10 @@
 // handleSummary: the end-of-test data as JSON in the run's output folder (PERFSTACK_SUMMARY_PATH,
-// read back by k6/run.ts for the SLA verdicts), and a short text summary on stdout.
+// read back by k6/run.ts for the SLA verdicts), and a short text summary on stdout. The bookkeeping
+// thresholds that keep per-route sub-metrics (TRACKING_THRESHOLDS) are not printed as checks.
+
+import { TRACKING_THRESHOLDS } from './catalog.ts';
+
+const BOOKKEEPING = new Set<string>(Object.values(TRACKING_THRESHOLDS));
 
 interface SummaryMetric {
   type: 'counter' | 'gauge' | 'rate' | 'trend';
@@ -40,6 +45,7 @@ function textSummary(data: SummaryData): string {
   lines.push('  thresholds:');
   for (const [name, metric] of Object.entries(data.metrics).sort(([a], [b]) => a.localeCompare(b))) {
     for (const [expression, result] of Object.entries(metric.thresholds ?? {})) {
+      if (BOOKKEEPING.has(expression)) continue;
       const stat = statOf(expression);
       lines.push(`    ${result.ok ? 'ok  ' : 'FAIL'} ${name} ${expression} (measured ${format(metric, stat, metric.values[stat === 'value' ? 'value' : stat])})`);
     }

@@ -1,7 +1,7 @@
 // User journeys over the reference service, and weighted mixes of them (read-heavy, write-heavy,
 // mixed). Writes only ever delete what they created, so reads of seeded entities keep answering 200.
 
-import { sleep } from 'k6';
+import { setTimeout } from 'k6/timers';
 import * as api from './api.ts';
 import { misspelt, pick, randomInt, searchTerm } from './data.ts';
 import { thinkTimeSeconds } from './env.ts';
@@ -14,63 +14,63 @@ export interface Fixture {
 }
 
 /** Reads a page of seeded entities and uploads one file to download later. */
-export function prepare(): Fixture {
-  const items = api.listEntities(100, 0);
+export async function prepare(): Promise<Fixture> {
+  const items = await api.listEntities(100, 0);
   if (items.length === 0) {
     throw new Error('the service has no entities: run `perfstack seed small` (or medium/large) before a load test');
   }
-  return { ids: items.map((e) => e.id), names: items.map((e) => e.name), fileId: api.uploadFile(4096) ?? null };
+  return { ids: items.map((e) => e.id), names: items.map((e) => e.name), fileId: (await api.uploadFile(4096)) ?? null };
 }
 
-/** Pauses like a user would between actions: PERFSTACK_THINK_TIME seconds, ±50 %. */
-export function think(): void {
+/** Pauses like a user would between actions: PERFSTACK_THINK_TIME seconds, ±50 %, by awaiting a timer (never the blocking sleep). */
+export async function think(): Promise<void> {
   const base = thinkTimeSeconds();
-  if (base > 0) sleep(base * (0.5 + Math.random()));
+  if (base > 0) await new Promise<void>((resolve) => setTimeout(resolve, base * 1000 * (0.5 + Math.random())));
 }
 
 export const flows = {
-  browse(fx: Fixture): void {
-    api.listEntities(20, randomInt(0, Math.max(0, fx.ids.length - 20)));
-    api.getEntity(pick(fx.ids));
+  async browse(fx: Fixture): Promise<void> {
+    await api.listEntities(20, randomInt(0, Math.max(0, fx.ids.length - 20)));
+    await api.getEntity(pick(fx.ids));
   },
-  search(fx: Fixture): void {
-    api.search(searchTerm(fx.names), 10);
+  async search(fx: Fixture): Promise<void> {
+    await api.search(searchTerm(fx.names), 10);
   },
-  resolve(fx: Fixture): void {
-    api.resolve(Array.from({ length: 5 }, () => misspelt(pick(fx.names))));
+  async resolve(fx: Fixture): Promise<void> {
+    await api.resolve(Array.from({ length: 5 }, () => misspelt(pick(fx.names))));
   },
-  crud(): void {
-    const created = api.createEntity();
+  async crud(): Promise<void> {
+    const created = await api.createEntity();
     if (!created) return;
-    api.getEntity(created.id);
-    api.updateEntity(created.id);
-    api.deleteEntity(created.id);
+    await api.getEntity(created.id);
+    await api.updateEntity(created.id);
+    await api.deleteEntity(created.id);
   },
-  create(): void {
-    api.createEntity();
+  async create(): Promise<void> {
+    await api.createEntity();
   },
-  bulkMultirow(): void {
-    api.bulkInsert('multirow', 50);
+  async bulkMultirow(): Promise<void> {
+    await api.bulkInsert('multirow', 50);
   },
-  bulkCopy(): void {
-    api.bulkInsert('copy', 50);
+  async bulkCopy(): Promise<void> {
+    await api.bulkInsert('copy', 50);
   },
-  auth(): void {
-    const token = api.login();
-    if (token) api.logout(token);
+  async auth(): Promise<void> {
+    const token = await api.login();
+    if (token) await api.logout(token);
   },
-  upload(): void {
-    const id = api.uploadFile(randomInt(1024, 64 * 1024));
-    if (id !== undefined) api.downloadFile(id);
+  async upload(): Promise<void> {
+    const id = await api.uploadFile(randomInt(1024, 64 * 1024));
+    if (id !== undefined) await api.downloadFile(id);
   },
-  download(fx: Fixture): void {
-    if (fx.fileId !== null) api.downloadFile(fx.fileId);
+  async download(fx: Fixture): Promise<void> {
+    if (fx.fileId !== null) await api.downloadFile(fx.fileId);
   },
-  health(): void {
-    api.health();
-    api.healthDatabase();
+  async health(): Promise<void> {
+    await api.health();
+    await api.healthDatabase();
   },
-} satisfies Record<string, (fx: Fixture) => void>;
+} satisfies Record<string, (fx: Fixture) => Promise<void>>;
 
 export type Flow = keyof typeof flows;
 export type Mix = Partial<Record<Flow, number>>;
@@ -83,24 +83,24 @@ export const WRITE_HEAVY: Mix = { crud: 35, create: 15, bulkMultirow: 12, bulkCo
 export const MIXED: Mix = { search: 25, browse: 20, resolve: 10, crud: 12, create: 5, bulkMultirow: 4, bulkCopy: 4, auth: 5, upload: 5, download: 5, health: 5 };
 
 /** Runs one flow chosen by weight, then thinks (not under an arrival-rate executor, which paces itself). */
-export function runMix(mix: Mix, fx: Fixture, options: { think?: boolean } = {}): void {
+export async function runMix(mix: Mix, fx: Fixture, options: { think?: boolean } = {}): Promise<void> {
   const entries = Object.entries(mix) as Array<[Flow, number]>;
   const total = entries.reduce((sum, [, weight]) => sum + weight, 0);
   let roll = Math.random() * total;
   for (const [flow, weight] of entries) {
     roll -= weight;
     if (roll < 0) {
-      flows[flow](fx);
+      await flows[flow](fx);
       break;
     }
   }
-  if (options.think !== false) think();
+  if (options.think !== false) await think();
 }
 
 /** Every flow once: a functional pass over the whole API (smoke). */
-export function everything(fx: Fixture): void {
-  for (const flow of Object.keys(flows) as Flow[]) flows[flow](fx);
-  api.page();
-  api.staticBundle();
-  think();
+export async function everything(fx: Fixture): Promise<void> {
+  for (const flow of Object.keys(flows) as Flow[]) await flows[flow](fx);
+  await api.page();
+  await api.staticBundle();
+  await think();
 }

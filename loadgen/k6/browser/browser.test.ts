@@ -223,10 +223,11 @@ describe('k6/browser', () => {
     const before = new Set(chromiumChildren());
     const { browser, close } = createBrowserModule(host);
     try {
-      const context = await browser.newContext();
-      expect(browser.context()).toBe(context);
+      // VUs starting together share one Chromium, launched once.
+      const [context, other] = await Promise.all([browser.newContext(), browser.newPage(), browser.newPage()]);
+      expect(browser.context()).not.toBeNull();
       const page = await context.newPage();
-      await page.goto(`${base}/`);
+      await Promise.all([page.goto(`${base}/`), other.goto(`${base}/`)]);
       const launched = chromiumChildren().filter((pid) => !before.has(pid));
       expect(launched).toHaveLength(1);
       expect(browser.isConnected()).toBe(true);
@@ -236,6 +237,32 @@ describe('k6/browser', () => {
       expect(browser.isConnected()).toBe(false);
       await expect(browser.newPage()).rejects.toThrow(/closed \(the run has stopped\)/);
       await expect(page.title()).rejects.toThrow();
+    } finally {
+      await close();
+    }
+  });
+
+  itChromium(`reports the Web Vitals of a page it navigates away from, once${NEEDS}`, async () => {
+    const { host, samples } = fakeHost();
+    const { browser, close } = createBrowserModule(host);
+    const first = `${base}/`;
+    const second = `${base}/?page=2`;
+    try {
+      const page = await browser.newPage();
+      await page.goto(first);
+      await page.locator('#q').click();
+      await page.goto(`${first}#results`); // same document: nothing reported yet
+      expect(vitalsOf(samples, `${first}#results`).size).toBe(0);
+      await page.goto(second);
+      await page.locator('#q').type('ab'); // keys: an interaction (fill() is not one)
+      await page.close();
+      // Tagged with the page's URL when each was reported (k6 too): the first page's CLS and INP
+      // come after its hash changed.
+      const pages = { [first]: [first, `${first}#results`], [second]: [second] };
+      for (const [page, urls] of Object.entries(pages)) {
+        const names = urls.flatMap((url) => [...vitalsOf(samples, url).values()].flat()).map((s) => s.name).sort();
+        expect(names, page).toEqual(['browser_web_vital_cls', 'browser_web_vital_fcp', 'browser_web_vital_inp', 'browser_web_vital_lcp', 'browser_web_vital_ttfb']);
+      }
     } finally {
       await close();
     }
@@ -262,7 +289,6 @@ describe('k6/browser', () => {
       expect(browser.context()).toBeNull();
       await expect(browser.closeContext()).rejects.toThrow(/no browser context/);
       const vitals = vitalsOf(samples, `${base}/`);
-      console.log('ctx vitals', JSON.stringify([...vitals.values()].map((l) => l.map((s) => [s.name, s.value]))));
       expect([...vitals.keys()].sort()).toEqual(['browser_web_vital_cls', 'browser_web_vital_fcp', 'browser_web_vital_lcp', 'browser_web_vital_ttfb']);
       const refused = samples.filter((s) => s.name === 'browser_http_req_failed' && s.tags.url === deadUrl);
       expect(refused.map((s) => [s.value, s.tags.status])).toEqual([[1, '0']]);

@@ -115,7 +115,8 @@ export class BrowserModuleState {
 
   constructor(settings: LaunchSettings, emit: EmitFn) {
     this.process = new ChromiumProcess(settings);
-    this.emit = emit;
+    // Once the run is aborted, late reports (a binding call in flight) are dropped.
+    this.emit = (metric, value, tags) => { if (!this.aborting) emit(metric, value, tags); };
   }
 
   assertOpen(): void {

@@ -48,6 +48,15 @@ function withoutHash(url: string): string {
   return i < 0 ? url : url.slice(0, i);
 }
 
+type LifecycleEvent = 'load' | 'domcontentloaded' | 'networkidle';
+
+/** k6's waitUntil values (Playwright's extra 'commit' is not one of them); 'load' by default. */
+function lifecycleEvent(method: string, value: string | undefined): LifecycleEvent {
+  const waitUntil = value ?? 'load';
+  if (!WAIT_UNTIL.has(waitUntil)) throw new Error(`${method}: waitUntil "${waitUntil}" is not one of load, domcontentloaded, networkidle`);
+  return waitUntil as LifecycleEvent;
+}
+
 function firstLine(message: string): string {
   return (message.split('\n')[0] ?? message).trim();
 }
@@ -184,14 +193,13 @@ export class Page {
   isClosed(): boolean { return this.#closing !== undefined || this.#pw.isClosed(); }
 
   async goto(url: string, options: { waitUntil?: string; timeout?: number; referer?: string } = {}): Promise<Response | null> {
-    const waitUntil = options.waitUntil ?? 'load';
-    if (!WAIT_UNTIL.has(waitUntil)) throw new Error(`page.goto: waitUntil "${waitUntil}" is not one of load, domcontentloaded, networkidle`);
+    const waitUntil = lifecycleEvent('page.goto', options.waitUntil);
     // The document being left reports its Web Vitals first (a same-document navigation keeps it).
     const current = this.#pw.url();
     if (/^(https?|file):/.test(current) && withoutHash(current) !== withoutHash(url)) await this.flushVitals();
     try {
       const response = await this.#pw.goto(url, {
-        waitUntil: waitUntil as 'load' | 'domcontentloaded' | 'networkidle',
+        waitUntil,
         ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
         ...(options.referer !== undefined ? { referer: options.referer } : {}),
       });
@@ -206,9 +214,10 @@ export class Page {
   }
 
   async reload(options: { waitUntil?: string; timeout?: number } = {}): Promise<Response | null> {
+    const waitUntil = lifecycleEvent('page.reload', options.waitUntil);
     await this.flushVitals();
     const response = await this.#pw.reload({
-      waitUntil: (options.waitUntil ?? 'load') as 'load' | 'domcontentloaded' | 'networkidle',
+      waitUntil,
       ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
     });
     return response === null ? null : new Response(response);

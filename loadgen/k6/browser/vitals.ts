@@ -4,7 +4,9 @@
 // input (or when the page is hidden) and CLS and INP when the page is hidden. A headless page is
 // never hidden, so before a page is closed or navigated away perfstack *flushes* it: it lets
 // pending work settle, makes the document report `visibilityState === 'hidden'`, dispatches
-// `visibilitychange` and waits until every report has reached Node.
+// `visibilitychange` and waits until every report has reached Node. That event is not trusted, and
+// web-vitals 5+ finalizes LCP only on trusted events, so a flush also reports the latest LCP
+// candidate when none was reported (and TTFB, which web-vitals holds back until the load event).
 //
 // The page-side code is kept as strings, not functions: tools that transpile this file
 // (esbuild's keepNames, coverage) may rewrite functions with helpers the page does not have.
@@ -54,7 +56,12 @@ export function vitalsInitScript(): string {
   if (window.top !== window || Object.prototype.hasOwnProperty.call(window, ${JSON.stringify(FLUSH_FUNCTION)})) return;
   ${webVitalsLibrary()}
   var pending = new Set();
+  var reported = {};
+  var substituted = {};
   function send(metric) {
+    // Once perfstack stood in for web-vitals (below), a late report of the same metric is a duplicate.
+    if (substituted[metric.name]) return;
+    reported[metric.name] = true;
     var binding = window[${JSON.stringify(VITALS_BINDING)}];
     if (typeof binding !== 'function') return;
     var report = { name: metric.name, value: metric.value, rating: metric.rating, id: metric.id, url: location.href, navigationType: metric.navigationType };
@@ -67,6 +74,23 @@ export function vitalsInitScript(): string {
   webVitals.onLCP(send);
   webVitals.onCLS(send);
   webVitals.onINP(send);
+  // web-vitals finalizes LCP only on a trusted keydown, click or visibilitychange; a page closed
+  // without an interaction never gets one. Keep the latest candidate to report it then.
+  var latestLCP = null;
+  webVitals.onLCP(function (metric) { latestLCP = metric; }, { reportAllChanges: true });
+  function rate(value, thresholds) { return value > thresholds[1] ? 'poor' : value > thresholds[0] ? 'needs-improvement' : 'good'; }
+  function substitute(metric) { send(metric); substituted[metric.name] = true; }
+  function reportUnfinished() {
+    if (!reported.LCP && latestLCP !== null) substitute(latestLCP);
+    // TTFB waits for the load event; a page left before it still got its first byte.
+    if (!reported.TTFB) {
+      var nav = performance.getEntriesByType('navigation')[0];
+      if (nav && nav.responseStart > 0 && nav.responseStart < performance.now()) {
+        var ttfb = Math.max(nav.responseStart - (nav.activationStart || 0), 0);
+        substitute({ name: 'TTFB', value: ttfb, rating: rate(ttfb, webVitals.TTFBThresholds), id: 'perfstack-ttfb', navigationType: nav.type });
+      }
+    }
+  }
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
   function settle() {
     // Two frames (Event Timing and layout-shift entries are queued after the next paint), then an
@@ -87,8 +111,12 @@ export function vitalsInitScript(): string {
         hide();
         return sleep(0).then(function () { hide(); return sleep(0); });
       }).then(function () {
-        delete document.visibilityState;
-        delete document.hidden;
+        try {
+          reportUnfinished();
+        } finally {
+          delete document.visibilityState;
+          delete document.hidden;
+        }
         var wait = function () { return pending.size === 0 ? true : Promise.all(Array.from(pending)).then(wait); };
         return wait();
       });
