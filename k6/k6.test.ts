@@ -2,25 +2,27 @@
 // scenario file passes `k6 inspect`, the verdicts read a summary right, the command line is complete.
 
 import { readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerRunCommand } from '../cli/commands/run.js';
 import { DEMO_USER, ENTITY_CATEGORIES } from '../app/index.js';
 import { parseConfig } from '../config/index.js';
 import { K6_TREND_STATS } from '../metrics/index.js';
 import projectConfig from '../perfstack.config.js';
-import { ensureK6, k6CacheDir, K6_VERSION } from '../stack/index.js';
+import { inspectScript } from '../loadgen/index.js';
 import {
   SCENARIOS,
   SCENARIOS_DIR,
   UnknownScenarioError,
   findScenario,
   formatVerdictTable,
+  K6NotFoundError,
+  findK6,
   k6Invocation,
   newTestId,
   runScenario,
@@ -65,18 +67,18 @@ describe('scenario catalog', () => {
   });
 });
 
-describe('k6 command line', () => {
+describe('k6 command line (--engine k6)', () => {
   it('remote-writes with the contract’s trend stats and stale markers, exports the report, binds no dashboard port', () => {
     const invocation = k6Invocation({
-      scenario: 'smoke',
-      baseUrl: 'http://127.0.0.1:8080/',
+      script: `${SCENARIOS_DIR}smoke.ts`,
+      scenarioEnv: { PERFSTACK_BASE_URL: 'http://127.0.0.1:8080', PERFSTACK_VUS: '2', PERFSTACK_DURATION: '5s', PERFSTACK_SUMMARY_PATH: '/tmp/out/summary.json' },
+      reportPath: '/tmp/out/report.html',
       prometheusUrl: 'http://127.0.0.1:9090',
-      outputDir: '/tmp/out',
       testid: 't-1',
       gitSha: 'abc1234',
-      vus: 2,
-      duration: '5s',
       pushInterval: '1s',
+      executionSegment: '1/3:2/3',
+      executionSegmentSequence: '0,1/3,2/3,1',
     });
     expect(invocation.env).toMatchObject({
       K6_PROMETHEUS_RW_SERVER_URL: 'http://127.0.0.1:9090/api/v1/write',
@@ -92,6 +94,7 @@ describe('k6 command line', () => {
     expect(args).toContain('--out experimental-prometheus-rw');
     expect(args).toContain('--tag testid=t-1');
     expect(args).toContain('--tag git_sha=abc1234');
+    expect(args).toContain('--execution-segment 1/3:2/3 --execution-segment-sequence 0,1/3,2/3,1');
     expect(args).toContain('-e PERFSTACK_BASE_URL=http://127.0.0.1:8080 ');
     expect(args).toContain('-e PERFSTACK_VUS=2');
     expect(args).toContain('-e PERFSTACK_DURATION=5s');
@@ -100,10 +103,36 @@ describe('k6 command line', () => {
   });
 
   it('leaves remote-write out without a Prometheus, and gives Chromium its flags for the browser scenario', () => {
-    const invocation = k6Invocation({ scenario: 'browser', baseUrl: 'http://127.0.0.1:8080', outputDir: '/tmp/out', testid: 't', gitSha: 'x' });
+    const invocation = k6Invocation({ script: `${SCENARIOS_DIR}browser.ts`, scenarioEnv: {}, reportPath: '/tmp/out/report.html', testid: 't', gitSha: 'x', browser: true });
     expect(invocation.args).not.toContain('--out');
     expect(invocation.env.K6_PROMETHEUS_RW_SERVER_URL).toBeUndefined();
     expect(invocation.env).toMatchObject({ K6_BROWSER_EXECUTABLE_PATH: '/usr/bin/chromium', K6_BROWSER_HEADLESS: 'true' });
+  });
+
+  it('finds k6 through K6_BINARY or PATH, and says how to install it when it is absent (never downloading it)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'perfstack-k6-bin-'));
+    try {
+      expect(() => findK6({ PATH: dir })).toThrow(K6NotFoundError);
+      expect(() => findK6({ PATH: dir })).toThrow(/k6 is not installed \(not on PATH, and K6_BINARY is not set\).*Grafana’s own packages.*never downloads k6/);
+      expect(() => findK6({ PATH: dir, K6_BINARY: join(dir, 'nope') })).toThrow(/K6_BINARY is ".*nope", which is not an executable file/);
+      await writeFile(join(dir, 'k6'), '#!/bin/sh\necho fake\n', { mode: 0o755 });
+      expect(findK6({ PATH: `/nonexistent:${dir}` })).toBe(join(dir, 'k6'));
+      expect(findK6({ PATH: '', K6_BINARY: join(dir, 'k6') })).toBe(join(dir, 'k6'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('perfstack run --engine k6 stops before any load with the install hint when k6 is absent', async () => {
+    const saved = { PATH: process.env.PATH, K6_BINARY: process.env.K6_BINARY };
+    process.env.PATH = '/nonexistent';
+    delete process.env.K6_BINARY;
+    try {
+      await expect(runScenario({ scenario: 'smoke', baseUrl: 'http://127.0.0.1:1', outputDir: '/nonexistent', engine: 'k6' })).rejects.toThrow(/--engine k6: k6 is not installed/);
+    } finally {
+      process.env.PATH = saved.PATH;
+      if (saved.K6_BINARY !== undefined) process.env.K6_BINARY = saved.K6_BINARY;
+    }
   });
 
   it('makes test ids that sort by start time', () => {
@@ -188,58 +217,49 @@ describe('perfstack run', () => {
   });
 });
 
-describe('k6 scenario files', () => {
-  let k6: string;
-  beforeAll(async () => {
-    k6 = await ensureK6({ log: (line) => console.log(line) });
+/** The user's own k6, when this machine has one; perfstack never installs it. */
+function installedK6(): string | undefined {
+  try {
+    return findK6();
+  } catch {
+    return undefined;
+  }
+}
+
+function checkScenarioOptions(name: string, options: { scenarios: string[]; thresholds: string[] }): void {
+  const info = findScenario(name);
+  // The scenario carries the perfstack scenario's name, so the `scenario` label says which ran.
+  expect(options.scenarios).toEqual([name]);
+  for (const key of Object.keys(thresholdsJson.thresholds)) expect(options.thresholds, `${name}: ${key}`).toContain(key);
+  const throughputKeys = Object.keys(thresholdsJson.throughput).filter((key) => options.thresholds.includes(key));
+  if (info.throughput) expect(throughputKeys.length, name).toBeGreaterThan(0);
+  else expect(throughputKeys, name).toEqual([]);
+}
+
+describe('scenario files', () => {
+  it('every scenario type-checks against @types/k6, so it stays valid k6 code', async () => {
+    const tsc = join(process.cwd(), 'node_modules', '.bin', 'tsc');
+    const result = await run(tsc, ['-p', 'k6', '--noEmit'], { timeout: 120_000 }).then(
+      () => '',
+      (error: { stdout?: string }) => error.stdout ?? String(error),
+    );
+    expect(result).toBe('');
   });
 
-  it(`uses the cached k6 ${K6_VERSION}, outside the clone`, () => {
-    expect(k6).toBe(`${k6CacheDir()}/k6`);
-    expect(k6CacheDir({ PERFSTACK_CACHE_DIR: '/c', XDG_CACHE_HOME: '/x' })).toBe(`/c/perfstack/k6-${K6_VERSION}`);
-    expect(k6CacheDir({ XDG_CACHE_HOME: '/x' })).toBe(`/x/perfstack/k6-${K6_VERSION}`);
-    expect(k6CacheDir({})).toBe(join(homedir(), '.cache', 'perfstack', `k6-${K6_VERSION}`));
-  });
-
-  it('reuses a cached binary of the right version without building', async () => {
-    const cache = await mkdtemp(join(tmpdir(), 'perfstack-k6-cache-'));
-    try {
-      const fake = join(k6CacheDir({ PERFSTACK_CACHE_DIR: cache }));
-      await mkdir(fake, { recursive: true });
-      await writeFile(join(fake, 'k6'), `#!/bin/sh\necho "k6 ${K6_VERSION} (fake)"\n`, { mode: 0o755 });
-      const lines: string[] = [];
-      expect(await ensureK6({ env: { ...process.env, PERFSTACK_CACHE_DIR: cache }, log: (l) => lines.push(l) })).toBe(join(fake, 'k6'));
-      expect(lines).toEqual([]);
-    } finally {
-      await rm(cache, { recursive: true, force: true });
+  it('every scenario loads on perfstack’s engine with its scenario and the generated SLA thresholds', async () => {
+    for (const s of SCENARIOS) {
+      const inspection = await inspectScript(`${SCENARIOS_DIR}${s.name}.ts`, { env: { PERFSTACK_BASE_URL: 'http://127.0.0.1:8080' } });
+      checkScenarioOptions(s.name, { scenarios: inspection.options.scenarios.map((c) => c.name), thresholds: inspection.thresholds.map((t) => t.key) });
+      expect(inspection.functions, s.name).toEqual(expect.arrayContaining(['default', 'handleSummary', 'setup']));
     }
   });
 
-  it('every scenario passes k6 inspect with the generated SLA thresholds', async () => {
-    const results = await Promise.all(
-      SCENARIOS.map(async (s) => {
-        try {
-          const { stdout } = await run(k6, ['inspect', '--execution-requirements', `${SCENARIOS_DIR}${s.name}.ts`], {
-            env: { ...process.env, K6_NO_USAGE_REPORT: 'true' },
-            timeout: 30_000,
-          });
-          return { name: s.name, options: JSON.parse(stdout) as { scenarios: Record<string, unknown>; thresholds: Record<string, unknown> } };
-        } catch (error) {
-          return { name: s.name, error: (error as { stderr?: string }).stderr ?? String(error) };
-        }
-      }),
-    );
-    expect(results.filter((r) => 'error' in r)).toEqual([]);
-    for (const result of results) {
-      if (!('options' in result) || result.options === undefined) continue;
-      const info = findScenario(result.name);
-      // The k6 scenario carries the perfstack scenario's name, so the `scenario` label says which ran.
-      expect(Object.keys(result.options.scenarios)).toEqual([result.name]);
-      const keys = Object.keys(result.options.thresholds);
-      for (const key of Object.keys(thresholdsJson.thresholds)) expect(keys, `${result.name}: ${key}`).toContain(key);
-      const throughputKeys = Object.keys(thresholdsJson.throughput).filter((key) => keys.includes(key));
-      if (info.throughput) expect(throughputKeys.length, result.name).toBeGreaterThan(0);
-      else expect(throughputKeys, result.name).toEqual([]);
+  const k6 = installedK6();
+  it.skipIf(!k6)(`every scenario passes k6 inspect on the user's own k6 (skipped: ${k6 ? 'k6 found' : 'no k6 on this machine; perfstack never installs it'})`, async () => {
+    for (const s of SCENARIOS) {
+      const { stdout } = await run(k6 as string, ['inspect', '--execution-requirements', `${SCENARIOS_DIR}${s.name}.ts`], { env: { ...process.env, K6_NO_USAGE_REPORT: 'true' }, timeout: 30_000 });
+      const options = JSON.parse(stdout) as { scenarios: Record<string, unknown>; thresholds: Record<string, unknown> };
+      checkScenarioOptions(s.name, { scenarios: Object.keys(options.scenarios), thresholds: Object.keys(options.thresholds) });
     }
   });
 });

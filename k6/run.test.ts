@@ -1,5 +1,7 @@
 // End to end with real binaries: PostgreSQL, the reference service, Prometheus with its
-// remote-write receiver, k6 (and Chromium for the browser scenario).
+// remote-write receiver, perfstack's load engine (and Chromium for the browser scenario). No k6
+// anywhere: these prove the engine's summary and series are what the dashboards, rules and
+// `perfstack import` read.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,24 +13,22 @@ import { parseConfig } from '../config/index.js';
 import { k6 as k6Metrics } from '../metrics/index.js';
 import projectConfig from '../perfstack.config.js';
 import { freePort, prometheusLaunch, startLaunch, type RunningProcess } from '../stack/index.js';
-import { ensureK6 } from '../stack/index.js';
 import { startPostgres, type TestPostgres } from '../test/support/postgres.js';
+import { kpisFromK6Summary } from '../regression/index.js';
 import { formatVerdictTable, runScenario } from './index.js';
 
 let postgres: TestPostgres | undefined;
 let app: RunningApp | undefined;
 let prometheus: RunningProcess | undefined;
 let prometheusUrl = '';
-let k6 = '';
 let root = '';
 const logs: string[] = [];
 const log = (line: string) => logs.push(line);
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'perfstack-k6-'));
-  const [pg, binary] = await Promise.all([startPostgres(), ensureK6({ log })]);
+  const pg = await startPostgres();
   postgres = pg;
-  k6 = binary;
   await migrate(pg.url);
   await seed(pg.url, 'small');
   app = await startApp({ databaseUrl: pg.url, config: parseConfig(projectConfig, 'perfstack.config.ts'), port: 0, log: () => undefined });
@@ -66,7 +66,7 @@ describe('runScenario', () => {
   it('smoke: passes, writes the JSON summary and the HTML report, and remote-writes tagged series', async () => {
     const testid = `test-smoke-${Date.now()}`;
     const outputDir = join(root, 'smoke');
-    const result = await runScenario({ scenario: 'smoke', baseUrl: app!.url, prometheusUrl, testid, outputDir, duration: '4s', pushInterval: '1s', k6Binary: k6, log, timeoutMs: 60_000 });
+    const result = await runScenario({ scenario: 'smoke', baseUrl: app!.url, prometheusUrl, testid, outputDir, duration: '4s', pushInterval: '1s', log, timeoutMs: 60_000 });
     const table = formatVerdictTable(result.verdicts);
     expect(result.exitCode, `${table}\n${logs.slice(-40).join('\n')}`).toBe(0);
     expect(result.passed).toBe(true);
@@ -109,6 +109,17 @@ describe('runScenario', () => {
     const p95 = await maxOverTime(`${k6Metrics.httpReqDurationPrefix}_p95{testid="${testid}"}`);
     expect(p95).toBeGreaterThan(0);
     expect(p95).toBeLessThan(5);
+    // Prometheus's total equals the summary's: every request was pushed, the final push included.
+    const pushed = (await (await fetch(`${prometheusUrl}/api/v1/query?${new URLSearchParams({ query: `sum(max_over_time(${k6Metrics.httpReqs}{testid="${testid}"}[10m]))` })}`)).json()) as { data: { result: Array<{ value: [number, string] }> } };
+    expect(Number(pushed.data.result[0]?.value[1])).toBe(summary.metrics.http_reqs.values.count);
+    // Stale markers end every series when the run stops, as k6's output does.
+    const instant = (await (await fetch(`${prometheusUrl}/api/v1/query?${new URLSearchParams({ query: `${k6Metrics.httpReqs}{testid="${testid}"}` })}`)).json()) as { data: { result: unknown[] } };
+    expect(instant.data.result).toEqual([]);
+    // `perfstack import` reads the engine's summary: run-level and per-endpoint KPIs.
+    const kpis = kpisFromK6Summary(summary);
+    expect(kpis.run).toMatchObject({ scenario: 'smoke', testid });
+    expect(kpis.values.map((v) => v.kpi)).toEqual(expect.arrayContaining(['latency_p95', 'error_rate', 'throughput']));
+    expect(kpis.values.some((v) => v.endpoint === '/api/search')).toBe(true);
   });
 
   it('a latency fault on the API breaks its p95 SLA: non-zero exit and a failing verdict', async () => {
@@ -122,7 +133,6 @@ describe('runScenario', () => {
         outputDir: join(root, 'fault'),
         duration: '3s',
         pushInterval: '1s',
-        k6Binary: k6,
         log,
         timeoutMs: 60_000,
       });
@@ -148,7 +158,6 @@ describe('runScenario', () => {
       outputDir: join(root, 'browser'),
       env: { PERFSTACK_ITERATIONS: '2' },
       pushInterval: '1s',
-      k6Binary: k6,
       log,
       timeoutMs: 90_000,
     });

@@ -12,3 +12,5 @@ export { checkScriptSource } from './script/check.js';
 export { parseDuration, formatDuration } from './durations.js';
 export type { SummaryData } from './summary.js';
 export { SUPPORTED_BROWSER_API } from './k6/browser/index.js';
+export { inspectScript } from './inspect.js';
+export type { ScriptInspection } from './inspect.js';

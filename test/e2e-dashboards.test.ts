@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardQueries, generateDashboards } from '../dashboards/index.js';
 import { runScenario, type RunScenarioResult } from '../k6/index.js';
-import { ensureK6 } from '../stack/k6-binary.js';
 import {
   config,
   everyRoute,
@@ -81,7 +80,7 @@ describe('every generated dashboard query returns data after a k6 smoke run', ()
 
   beforeAll(async () => {
     startedAt = Date.now() / 1000;
-    const [started, k6Binary] = await Promise.all([startE2eStack({ name: 'e2e-dash', nodeExporter: true }), ensureK6()]);
+    const started = await startE2eStack({ name: 'e2e-dash', nodeExporter: true });
     stack = started;
     const app = stack.app;
     routeStatuses.push(await everyRoute(app.url, 1));
@@ -95,7 +94,6 @@ describe('every generated dashboard query returns data after a k6 smoke run', ()
       duration: '5s',
       pushInterval: '1s',
       timeoutMs: 60_000,
-      k6Binary,
     });
     routeStatuses.push(await everyRoute(app.url, 2));
     // The SLO recording rules (30 d windows included) need two scrapes of every series and an evaluation after them.

@@ -10,7 +10,7 @@ import { migrate, seed, startApp, type RunningApp } from '../../app/index.js';
 import { parseConfig } from '../../config/index.js';
 import { runScenario, type RunScenarioResult } from '../../k6/index.js';
 import projectConfig from '../../perfstack.config.js';
-import { ensureK6, freePort, prometheusLaunch, startLaunch, type RunningProcess } from '../../stack/index.js';
+import { freePort, prometheusLaunch, startLaunch, type RunningProcess } from '../../stack/index.js';
 import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
 import { BaselineStoreError, openBaselineStore, type BaselineStore } from './index.js';
 
@@ -27,7 +27,7 @@ const logs: string[] = [];
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'perfstack-store-prom-'));
-  const [pg, k6] = await Promise.all([startPostgres(), ensureK6({ log: (line) => logs.push(line) })]);
+  const pg = await startPostgres();
   postgres = pg;
   await migrate(pg.url);
   await seed(pg.url, 'small');
@@ -67,7 +67,6 @@ beforeAll(async () => {
     outputDir: join(root, 'smoke'),
     duration: '4s',
     pushInterval: '1s',
-    k6Binary: k6,
     log: (line) => logs.push(line),
     timeoutMs: 60_000,
   });
