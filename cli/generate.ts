@@ -3,6 +3,7 @@ import { generatePrometheusConfig, generateGrafanaProvisioning } from '../stack/
 import { generateK6Thresholds } from '../k6/index.js';
 import { generateAlertmanager, generateRules } from '../alerts/index.js';
 import { generateDashboards } from '../dashboards/index.js';
+import { generateKubernetesJob } from '../loadgen-deploy/index.js';
 
 /** Every file `perfstack generate` owns, computed in memory from one validated config. */
 export function generateAll(config: PerfstackConfig): GeneratedFile[] {
@@ -13,6 +14,7 @@ export function generateAll(config: PerfstackConfig): GeneratedFile[] {
     ...generateDashboards(config),
     ...generateGrafanaProvisioning(config),
     ...generateK6Thresholds(config),
+    ...generateKubernetesJob(config),
     ...generateConfigurationReference(),
   ].sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -157,6 +157,29 @@ const scrapeSchema = z
   })
   .strict();
 
+const loadgenSchema = z
+  .object({
+    instances: z
+      .number()
+      .int('must be a whole number of pods')
+      .min(1, 'needs at least 1 instance')
+      .max(100, 'at most 100 instances')
+      .default(4)
+      .describe('pods of the Kubernetes Indexed Job (provisioning/kubernetes/loadgen-indexed-job.yaml); pod i of N runs k6 execution segment i/N:(i+1)/N of one scenario'),
+    image: z
+      .string()
+      .regex(/^[a-z0-9][A-Za-z0-9._/:@-]*$/, 'must be a container image reference such as registry.example.com/perfstack:0.1.0')
+      .default('perfstack:local')
+      .describe('the image built from this repository’s Dockerfile, as the cluster pulls it (docker-compose.yml tags it perfstack:local)'),
+    activeDeadlineSeconds: z
+      .number()
+      .int('must be a whole number of seconds')
+      .positive('must be a positive number of seconds')
+      .default(1800)
+      .describe('Kubernetes stops every pod of the Job after this many seconds, however long the scenario asks for'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     services: z.array(serviceSchema).min(1, 'needs at least one service').describe('the services under test and their SLAs'),
@@ -169,6 +192,9 @@ export const configSchema = z
     regression: regressionSchema
       .default({ baselineRuns: 5, baselineBranch: 'main', minEffect: 0.05, alpha: 0.01, kpis: {}, team: 'platform' })
       .describe('how runs are compared with their baseline'),
+    loadgen: loadgenSchema
+      .default({ instances: 4, image: 'perfstack:local', activeDeadlineSeconds: 1800 })
+      .describe('perfstack’s load engine scaled out over several pods (a Kubernetes Indexed Job)'),
   })
   .strict()
   .superRefine((config, ctx) => {

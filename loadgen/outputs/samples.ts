@@ -1,7 +1,8 @@
 // Per-request samples (`perfstack run --samples`): every http_req_duration point as a line of
 // k6's JSON output format, gzipped, so `perfstack import` reads either engine's file the same way.
 
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
 import { rename, rm } from 'node:fs/promises';
 import { createGzip, type Gzip } from 'node:zlib';
 import type { MetricRegistry } from '../metrics/registry.js';
@@ -12,6 +13,7 @@ export class SamplesWriter {
   private readonly unsubscribe: () => void;
   private readonly temporary: string;
   written = 0;
+  private failure: Error | undefined;
 
   constructor(
     registry: MetricRegistry,
@@ -19,8 +21,12 @@ export class SamplesWriter {
     metrics: ReadonlySet<string> = new Set(['http_req_duration']),
   ) {
     this.temporary = `${path}.partial`;
+    mkdirSync(dirname(path), { recursive: true });
     this.gzip = createGzip({ level: 6 });
     this.file = createWriteStream(this.temporary);
+    // A write error (disk full, folder gone) must not hang close() or crash the run: keep it for close().
+    this.file.on('error', (error) => (this.failure ??= error));
+    this.gzip.on('error', (error) => (this.failure ??= error));
     this.gzip.pipe(this.file);
     this.unsubscribe = registry.onSample((metric, value, tags, timeMs) => {
       if (!metrics.has(metric.info.name)) return;
@@ -32,11 +38,15 @@ export class SamplesWriter {
   /** Finishes the file and moves it into place (a partial file never looks complete). */
   async close(): Promise<string> {
     this.unsubscribe();
-    await new Promise<void>((resolve, reject) => {
+    await new Promise<void>((resolve) => {
+      if (this.file.closed || this.failure) return resolve();
       this.file.once('close', resolve);
-      this.file.once('error', reject);
       this.gzip.end();
     });
+    if (this.failure) {
+      await rm(this.temporary, { force: true });
+      throw new Error(`samples: could not write ${this.path}: ${this.failure.message}`);
+    }
     await rename(this.temporary, this.path).catch(async (error: unknown) => {
       await rm(this.temporary, { force: true });
       throw error;
