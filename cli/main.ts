@@ -8,6 +8,7 @@ import { registerDbBenchCommand } from './commands/db-bench.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerRegressionCommands } from './commands/regression.js';
+import { registerDashboardCommands } from './commands/dashboards.js';
 
 const program = new Command()
   .name('perfstack')
@@ -22,6 +23,7 @@ registerDbBenchCommand(program);
 registerRunCommand(program);
 registerAnalyzeCommand(program);
 registerRegressionCommands(program);
+registerDashboardCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { generateAll } from '../generate.js';
 import { findDrift, writeGeneratedFiles } from '../write-files.js';
-import { filesAtRevision, filesFromGenerated, generatedPathsAtRevision, reviewSummary } from '../review-summary.js';
+import { filesAtRevision, filesFromGenerated, generatedPathsAtRevision, reviewSummary, writePanelImages } from '../review-summary.js';
 import { checkGenerated } from '../check.js';
-import { configOption } from '../options.js';
+import { configOption, stateDirOption } from '../options.js';
+import { findPrometheusUrl } from './dashboards.js';
 
 /** generate, summary and check: the config-as-code commands. */
 export function registerGenerateCommands(program: Command): void {
@@ -38,11 +39,22 @@ export function registerGenerateCommands(program: Command): void {
     .description('Summarise in plain language what the config change does to the generated rules, dashboards, routing and k6 thresholds, against a git revision')
     .addOption(configOption())
     .option('--base <revision>', 'the git revision to compare with', 'HEAD')
-    .action(async (options: { config: string; base: string }) => {
+    .option('--images <dir>', 'also write before/after PNGs of every panel the change touches (headless Chromium, live Prometheus) and DIR/README.md pairing them')
+    .option('--prometheus-url <url>', "with --images: the Prometheus both sides are drawn from (default: the native stack's, else http://127.0.0.1:9090)")
+    .option('--from <time>', 'with --images: start of the time range (now-1h, epoch ms, ISO date); the end is now', 'now-1h')
+    .addOption(stateDirOption())
+    .action(async (options: { config: string; base: string; images?: string; prometheusUrl?: string; from: string; stateDir: string }) => {
       const config = await loadConfig(options.config);
       const current = generateAll(config);
       const paths = [...new Set([...generatedPathsAtRevision(options.base), ...current.map((file) => file.path)])];
-      console.log(reviewSummary(filesAtRevision(options.base, paths), filesFromGenerated(current)));
+      const before = filesAtRevision(options.base, paths);
+      const after = filesFromGenerated(current);
+      console.log(reviewSummary(before, after));
+      if (options.images) {
+        const prometheusUrl = findPrometheusUrl(options.prometheusUrl, options.stateDir);
+        await writePanelImages(before, after, { outDir: options.images, prometheusUrl, from: options.from, baseLabel: options.base, log: (line) => console.error(line) });
+        console.error(`Before/after images and their Markdown: ${options.images}/README.md`);
+      }
     });
 
   program

@@ -5,12 +5,40 @@ import { loadConfig } from '../../config/index.js';
 import { bootstrapTools, startNativeStack, stopNativeStack, TOOL_GROUPS, type NativeStack, type ToolGroup } from '../../stack/index.js';
 import { describeK6Exit, formatVerdictTable, newTestId, runScenario, scenarioNames } from '../../k6/index.js';
 import { startSlackCapture, writeAlertmanagerConfig } from '../../alerts/index.js';
+import { DASHBOARD_UIDS } from '../../dashboards/index.js';
 import { generateAll } from '../generate.js';
 import { configOption, parsePort, stateDirOption, untilSignal } from '../options.js';
+import { startUserGrafana, startViewerProcess, stopViewerProcesses, type ViewerProcess } from '../../viewer/index.js';
+import { DASHBOARDS_FOLDER, DATASOURCES_FOLDER } from './dashboards.js';
+
+/** The viewer and the user's own Grafana, started after the native stack (stack/native.ts does not know them). */
+interface Viewers {
+  viewer?: ViewerProcess;
+  grafana?: ViewerProcess;
+  /** One line each for what did not start. */
+  notes: string[];
+}
+
+async function startViewers(config: Awaited<ReturnType<typeof loadConfig>>, stack: NativeStack, stateDir: string, perfstackCommand: string[]): Promise<Viewers> {
+  const out: Viewers = { notes: [] };
+  try {
+    out.viewer = await startViewerProcess({ stateDir, prometheusUrl: stack.urls.prometheus, perfstackCommand, dashboardsDir: DASHBOARDS_FOLDER, datasourcesDir: DATASOURCES_FOLDER });
+  } catch (error) {
+    out.notes.push(`dashboard viewer did not start: ${(error as Error).message.split('\n')[0]}`);
+  }
+  try {
+    out.grafana = await startUserGrafana({ stateDir, config, prometheusUrl: stack.urls.prometheus, provisioningDir: 'provisioning/grafana' });
+    if (!out.grafana) out.notes.push('Grafana: not installed (no grafana or grafana-server on PATH); perfstack never downloads it — the viewer shows the dashboards.');
+  } catch (error) {
+    out.notes.push(`Grafana did not start: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return out;
+}
 
 /** The table `perfstack start` ends with: where everything answers, and where its secrets are. */
-function printStack(stack: NativeStack, stateDir: string): void {
-  const rows = stack.components.map((c) => [c.name, c.url, String(c.pid), c.log]);
+function printStack(stack: NativeStack, stateDir: string, viewers: Viewers): void {
+  const extra = [viewers.viewer, viewers.grafana].filter((p): p is ViewerProcess => p !== undefined);
+  const rows = [...stack.components, ...extra].map((c) => [c.name, c.url, String(c.pid), c.log]);
   const header = ['component', 'url', 'pid', 'log'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => `  ${cells.map((cell, i) => (i < cells.length - 1 ? cell.padEnd(widths[i]!) : cell)).join('  ')}`;
@@ -22,6 +50,9 @@ function printStack(stack: NativeStack, stateDir: string): void {
   console.log(`  admin token (PERFSTACK_ADMIN_TOKEN, /admin/fault): ${stack.files.adminToken}`);
   console.log(`  database URL, password included (use as DATABASE_URL_FILE): ${stack.files.databaseUrl}`);
   console.log(`  Prometheus remote-write (load runs): ${stack.urls.prometheusRemoteWrite}`);
+  if (viewers.viewer) console.log(`  dashboards (perfstack viewer): ${viewers.viewer.url}`);
+  if (viewers.grafana) console.log(`  Grafana (your own install; admin password in ${join(stateDir, 'secrets', 'grafana_admin_password')}): ${viewers.grafana.url}`);
+  for (const note of viewers.notes) console.log(`  ${note}`);
   console.log(`\nStop it with: npx perfstack down --state-dir ${stateDir}`);
 }
 
@@ -47,7 +78,7 @@ on PATH or point K6_BINARY at it.`,
   program
     .command('start')
     .description(
-      'Run the stack natively on loopback (no Docker): PostgreSQL, the reference service, the pg-stats exporter, node_exporter, Alertmanager, Prometheus and a Slack capture server',
+      'Run the stack natively on loopback (no Docker): PostgreSQL, the reference service, the pg-stats exporter, node_exporter, Alertmanager, Prometheus, a Slack capture server, the dashboard viewer, and your own Grafana if one is installed',
     )
     .addOption(configOption())
     .addOption(stateDirOption())
@@ -74,6 +105,7 @@ on PATH or point K6_BINARY at it.`,
         process.exitCode = 1;
         return;
       }
+      const viewers = await startViewers(config, stack, options.stateDir, [process.execPath, bin]);
       if (options.load) {
         console.log(`\nRunning the ${options.scenario} scenario against ${stack.urls.app} (results pushed to Prometheus)...`);
         const testid = newTestId(options.scenario);
@@ -85,13 +117,14 @@ on PATH or point K6_BINARY at it.`,
           outputDir: join(options.stateDir, 'runs', testid),
           log: (line) => console.log(`  ${line}`),
         });
-        printStack(stack, options.stateDir);
+        printStack(stack, options.stateDir, viewers);
         console.log(`\nLoad test ${run.testid}: ${run.passed ? 'all SLA thresholds passed' : 'SLA thresholds FAILED'} (${describeK6Exit(run.exitCode)})`);
         console.log(formatVerdictTable(run.verdicts));
         console.log(`Summary ${run.summaryPath}, HTML report ${run.reportPath}`);
-        console.log(`In Grafana (docker compose) pick testid ${run.testid} on the Load tests dashboard; in Prometheus: k6_http_reqs_total{testid="${run.testid}"}`);
+        const viewerUrl = viewers.viewer ? ` or ${viewers.viewer.url}/d/${DASHBOARD_UIDS.k6}?var-testid=${encodeURIComponent(run.testid)}` : '';
+        console.log(`In Grafana pick testid ${run.testid} on the Load tests dashboard${viewerUrl}; in Prometheus: k6_http_reqs_total{testid="${run.testid}"}`);
       } else {
-        printStack(stack, options.stateDir);
+        printStack(stack, options.stateDir, viewers);
       }
     });
 
@@ -100,7 +133,9 @@ on PATH or point K6_BINARY at it.`,
     .description('Stop everything `perfstack start` started, by the PIDs it recorded (PostgreSQL with pg_ctl stop -m fast), in reverse order')
     .addOption(stateDirOption())
     .action(async (options: { stateDir: string }) => {
-      const stopped = await stopNativeStack(options.stateDir);
+      // The viewer and Grafana first: they query Prometheus, which stops with the stack.
+      const viewers = await stopViewerProcesses(options.stateDir);
+      const stopped = viewers + (await stopNativeStack(options.stateDir));
       console.log(`${stopped} process(es) stopped.`);
     });
 
