@@ -5,7 +5,8 @@
 # runtime dependencies: tsx, typescript and esbuild (which brings its platform binary, @esbuild/linux-*,
 # as an optional dependency that `npm ci` installs). Chromium is not in the image: the browser
 # scenario needs the native stack (`npm start`).
-FROM node:20-bookworm-slim
+# Node 22: an LTS line with security support until April 2027 (Node 20's ends in April 2026).
+FROM node:22-bookworm-slim
 WORKDIR /opt/perfstack
 COPY package.json package-lock.json ./
 # esbuild bundles every k6 script: fail the build here, not the first load test, if its binary is missing.

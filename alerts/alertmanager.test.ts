@@ -108,8 +108,11 @@ describe('generated alertmanager.yml', () => {
   });
 
   it('gives each distinct channel one receiver and falls back to the severity channel', () => {
-    const receivers = (parse(contentOf(generateAlertmanager(sharedChannelConfig), ALERTMANAGER_CONFIG_PATH)) as AlertmanagerYaml).receivers;
-    const channels = receivers.map((receiver) => receiver.slack_configs[0]?.channel);
+    const all = (parse(contentOf(generateAlertmanager(sharedChannelConfig), ALERTMANAGER_CONFIG_PATH)) as AlertmanagerYaml).receivers;
+    // The last receiver is the Watchdog's heartbeat (no Slack).
+    expect(all[all.length - 1]).toEqual({ name: 'heartbeat' });
+    const receivers = all.slice(0, -1);
+    const channels = receivers.map((receiver) => receiver.slack_configs?.[0]?.channel);
     expect(new Set(channels).size).toBe(channels.length);
     const routeFor = (labels: Record<string, string>) => routedReceiver(configFile('shared-channel'), labels);
     expect(routeFor({ severity: 'critical', team: 'payments' })).toBe('slack-critical');
@@ -159,12 +162,20 @@ describe('generated alertmanager.yml', () => {
   it('uses the perfstack templates and sends resolved messages on every receiver', () => {
     const yaml = parse(contentOf(generateAlertmanager(projectConfig), ALERTMANAGER_CONFIG_PATH)) as AlertmanagerYaml;
     for (const receiver of yaml.receivers) {
-      for (const slack of receiver.slack_configs) {
+      for (const slack of receiver.slack_configs ?? []) {
         expect(slack.send_resolved, receiver.name).toBe(true);
         expect(slack.title).toBe('{{ template "slack.perfstack.title" . }}');
         expect(slack.text).toBe('{{ template "slack.perfstack.text" . }}');
       }
     }
+  });
+
+  it('sends the always-firing Watchdog only to the heartbeat receiver, a webhook when one is configured', () => {
+    const withUrl: PerfstackConfig = { ...projectConfig, alerting: { ...projectConfig.alerting, heartbeat: { url: 'https://hc-ping.example/abc', repeatInterval: '5m' } } };
+    const yaml = parse(contentOf(generateAlertmanager(withUrl), ALERTMANAGER_CONFIG_PATH)) as { route: { routes: Record<string, unknown>[] }; receivers: Record<string, unknown>[] };
+    expect(yaml.route.routes[0]).toEqual({ matchers: ['alertname="Watchdog"'], receiver: 'heartbeat', group_wait: '0s', group_interval: '1m', repeat_interval: '5m' });
+    expect(yaml.receivers.find((r) => r.name === 'heartbeat')).toEqual({ name: 'heartbeat', webhook_configs: [{ url: 'https://hc-ping.example/abc', send_resolved: false }] });
+    expect(routedReceiver(configFile('project'), { alertname: 'Watchdog', severity: 'none', team: 'database' })).toBe('heartbeat');
   });
 
   it('is byte-stable', () => {
@@ -176,7 +187,7 @@ describe('generated alertmanager.yml', () => {
 interface AlertmanagerYaml {
   global: Record<string, unknown>;
   inhibit_rules: unknown[];
-  receivers: { name: string; slack_configs: Record<string, unknown>[] }[];
+  receivers: { name: string; slack_configs?: Record<string, unknown>[] }[];
 }
 
 describe('a live Alertmanager', () => {

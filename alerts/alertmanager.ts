@@ -73,6 +73,29 @@ function severityRoutes(config: PerfstackConfig, bySeverity: ReceiverBySeverity)
   }));
 }
 
+/** The receiver of the always-firing Watchdog: the dead man's switch. */
+export const HEARTBEAT_RECEIVER = 'heartbeat';
+const WATCHDOG_ALERT = 'Watchdog';
+
+/**
+ * First route: the Watchdog goes to the heartbeat receiver only, re-sent every repeatInterval, so
+ * an outside dead man's switch notices when the posts stop (and no Slack channel is spammed).
+ */
+function heartbeatRoute(config: PerfstackConfig) {
+  return {
+    matchers: [`alertname="${WATCHDOG_ALERT}"`],
+    receiver: HEARTBEAT_RECEIVER,
+    group_wait: '0s',
+    group_interval: '1m',
+    repeat_interval: config.alerting.heartbeat.repeatInterval,
+  };
+}
+
+function heartbeatReceiver(config: PerfstackConfig) {
+  const url = config.alerting.heartbeat.url;
+  return url ? { name: HEARTBEAT_RECEIVER, webhook_configs: [{ url, send_resolved: false }] } : { name: HEARTBEAT_RECEIVER };
+}
+
 function routeTree(config: PerfstackConfig, plan: RoutingPlan) {
   const teamRoutes = plan.teams.map((team) => ({
     matchers: [`team="${team.name}"`],
@@ -83,7 +106,7 @@ function routeTree(config: PerfstackConfig, plan: RoutingPlan) {
     receiver: plan.bySeverity[DEFAULT_SEVERITY],
     group_by: config.alerting.groupBy,
     ...timings(config, DEFAULT_SEVERITY),
-    routes: [...teamRoutes, ...severityRoutes(config, plan.bySeverity)],
+    routes: [heartbeatRoute(config), ...teamRoutes, ...severityRoutes(config, plan.bySeverity)],
   };
 }
 
@@ -135,7 +158,7 @@ export function generateAlertmanager(config: PerfstackConfig, options: Alertmana
     templates: [`${relative(dirname(ALERTMANAGER_CONFIG_PATH), dirname(SLACK_TEMPLATE_PATH))}/*.tmpl`],
     route: routeTree(config, plan),
     inhibit_rules: INHIBIT_RULES,
-    receivers: plan.receivers.map(({ name, channel }) => slackReceiver(name, channel)),
+    receivers: [...plan.receivers.map(({ name, channel }) => slackReceiver(name, channel)), heartbeatReceiver(config)],
   };
   return [
     { path: ALERTMANAGER_CONFIG_PATH, content: renderYaml(alertmanagerYaml) },
@@ -155,7 +178,9 @@ export function routeTestCases(config: PerfstackConfig): RouteTestCase[] {
     })),
   );
   const unlabelled = { labels: { alertname: 'NoSeverityLabel' }, receiver: plan.bySeverity[DEFAULT_SEVERITY] };
-  return [...withoutTeam, ...perTeam, unlabelled];
+  const teamName = config.alerting.teams[0]?.name ?? 'platform';
+  const watchdog = { labels: { alertname: WATCHDOG_ALERT, severity: 'none', team: teamName }, receiver: HEARTBEAT_RECEIVER };
+  return [...withoutTeam, ...perTeam, unlabelled, watchdog];
 }
 
 /**

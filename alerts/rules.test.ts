@@ -51,8 +51,8 @@ describe('generated Prometheus rules (default config)', () => {
 
   it('writes one rule file and one test file per area, byte-stable', () => {
     expect(files.map((f) => f.path)).toEqual([
-      ...['recording', 'sla', 'slo', 'database', 'host', 'capacity', 'regression'].map((n) => `${RULES_DIR}/${n}.yml`),
-      ...['sla', 'slo', 'database', 'host', 'capacity', 'regression'].map((n) => `${RULE_TESTS_DIR}/${n}.test.yml`),
+      ...['recording', 'sla', 'slo', 'database', 'host', 'capacity', 'regression', 'meta'].map((n) => `${RULES_DIR}/${n}.yml`),
+      ...['sla', 'slo', 'database', 'host', 'capacity', 'regression', 'meta'].map((n) => `${RULE_TESTS_DIR}/${n}.test.yml`),
     ]);
     expect(generateRules(parseConfig(rawConfig))).toEqual(files);
   });
@@ -64,10 +64,10 @@ describe('generated Prometheus rules (default config)', () => {
     for (const result of await promtoolTestRules(dir, testFilePaths(files))) expect(result.code, result.output).toBe(0);
   }, 60_000);
 
-  it('gives every alert exactly one firing and one quiet promtool test', () => {
+  it('gives every alert a firing test that pins for: from both sides, and a quiet test (the Watchdog only fires)', () => {
     const groups = testFilePaths(files).flatMap((path) => {
       const content = files.find((f) => f.path === path)?.content ?? '';
-      return (parse(content) as { tests: { name: string; alert_rule_test: { exp_alerts: unknown[] }[] }[] }).tests;
+      return (parse(content) as { tests: { name: string; alert_rule_test: { eval_time: string; exp_alerts: unknown[] }[] }[] }).tests;
     });
     const names = groups.map((g) => g.name);
     expect(new Set(names).size).toBe(names.length);
@@ -75,11 +75,21 @@ describe('generated Prometheus rules (default config)', () => {
       const firing = groups.filter((g) => g.name === `${alertId(alert)} fires`);
       const quiet = groups.filter((g) => g.name === `${alertId(alert)} stays quiet`);
       expect(firing, alertId(alert)).toHaveLength(1);
+      const checks = firing[0]!.alert_rule_test;
+      // Pending one evaluation before for: has elapsed (no alert yet), firing once it has.
+      if (alert.forMinutes > 0) {
+        expect(checks, alertId(alert)).toHaveLength(2);
+        expect(checks[0]!.exp_alerts, alertId(alert)).toEqual([]);
+      }
+      expect(checks[checks.length - 1]!.exp_alerts, alertId(alert)).toHaveLength(1);
+      if (alert.name === 'Watchdog') {
+        expect(quiet).toHaveLength(0);
+        continue;
+      }
       expect(quiet, alertId(alert)).toHaveLength(1);
-      expect(firing[0]!.alert_rule_test[0]!.exp_alerts).toHaveLength(1);
       expect(quiet[0]!.alert_rule_test[0]!.exp_alerts).toEqual([]);
     }
-    expect(groups).toHaveLength(alerts.length * 2);
+    expect(groups).toHaveLength(alerts.length * 2 - 1);
   });
 
   it('has expressions that parse as PromQL', () => {
@@ -92,10 +102,10 @@ describe('generated Prometheus rules (default config)', () => {
 
   it('labels and annotates every alert', () => {
     for (const alert of alerts) {
-      expect(['critical', 'warning', 'ticket']).toContain(alert.labels.severity);
+      expect(alert.name === 'Watchdog' ? ['none'] : ['critical', 'warning', 'ticket']).toContain(alert.labels.severity);
       expect(alert.labels.team, alert.name).toBeTruthy();
       expect(alert.annotations.summary, alert.name).toMatch(/^[^\n]+$/);
-      expect(alert.annotations.description, alert.name).toMatch(/\{\{ \$(labels\.\w+|value \| humanize\w*) \}\}/);
+      if (alert.name !== 'Watchdog') expect(alert.annotations.description, alert.name).toMatch(/\{\{ \$(labels\.\w+|value \| humanize\w*) \}\}/);
       expect(alert.annotations.runbook_url).toBe(`${defaultConfig.links.runbookUrl}#${alert.name.toLowerCase()}`);
       expect(alert.annotations.dashboard_url).toMatch(new RegExp(`^${defaultConfig.links.grafanaUrl}/d/perfstack-`));
     }
@@ -113,7 +123,34 @@ describe('generated Prometheus rules (default config)', () => {
     expect(ids).toContain('ServiceLatencyP50High{severity=warning,service=search}');
     expect(ids.filter((id) => id.startsWith('ServiceErrorRateHigh{'))).toHaveLength(2);
     expect(ids.filter((id) => id.startsWith('SLOErrorBudgetBurn{'))).toHaveLength(defaultConfig.slos.length * 4);
-    expect(alerts.find((a) => a.name === 'ServiceThroughputLow')?.expr).toContain('and on() sum(k6_vus) > 0');
+    const throughput = alerts.find((a) => a.name === 'ServiceThroughputLow')?.expr;
+    expect(throughput).toContain('k6_http_reqs_total{service="api",scenario=~"load|soak|read-heavy|write-heavy|mixed"}');
+    expect(throughput).not.toMatch(/smoke|stress/);
+    // Meta-monitoring: every scrape job down and absent, the dead man's switch, the pipeline itself.
+    const names = new Set(alerts.map((a) => a.name));
+    for (const name of ['Watchdog', 'TargetDown', 'TargetAbsent', 'ServiceProbeFailed', 'PrometheusRuleFailures', 'PrometheusErrorSendingAlerts',
+      'PrometheusNotificationQueueRunningFull', 'PrometheusNotificationsDropped', 'PrometheusRemoteWriteReceiverErrors', 'PrometheusBadConfig',
+      'PrometheusTSDBWALCorruptions', 'AlertmanagerFailedToSendAlerts', 'AlertmanagerFailedReload', 'PostgresDown', 'DatabaseExporterDown']) {
+      expect(names, name).toContain(name);
+    }
+    const absentJobs = alerts.filter((a) => a.name === 'TargetAbsent').map((a) => a.labels.job);
+    expect(absentJobs.sort()).toEqual(['alertmanager', 'blackbox', 'node', 'perfstack-app', 'pg-stats', 'prometheus']);
+    expect(alerts.find((a) => a.name === 'PostgresDown')?.severity).toBe('critical');
+    expect(alerts.find((a) => a.name === 'DatabaseExporterDown')?.severity).toBe('warning');
+    expect(alerts.find((a) => a.name === 'PerformanceRegression')?.expr).toContain('perfstack_regression_detected{branch="main"}');
+  });
+
+  it('computes SLO windows beyond 6h from the 5m recorded rates, never raw over days', () => {
+    const recording = files.find((f) => f.path === `${RULES_DIR}/recording.yml`)!.content;
+    const rules = (parse(recording) as { groups: { rules: { record: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
+    for (const window of ['1d', '3d', '30d']) {
+      const rule = rules.filter((r) => r.record === `slo:sli_error:ratio_rate${window}`);
+      expect(rule.length, window).toBe(defaultConfig.slos.length);
+      for (const r of rule) expect(r.expr.startsWith('sum_over_time(slo:sli_errors:rate5m{slo="'), window).toBe(true);
+    }
+    for (const rule of rules) expect(rule.expr, rule.record).not.toMatch(/\[(1d|3d|30d)\]\)\)/);
+    // A dead service still burns its availability budget: failed probes are bad events.
+    expect(rules.find((r) => r.record === 'slo:sli_errors:rate5m')?.expr).toContain('probe_success{job="blackbox",service="api"}');
   });
 });
 

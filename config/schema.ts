@@ -9,6 +9,17 @@ const seconds = z.number().positive('must be a positive number of seconds');
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes, starting with a letter');
 const promDuration = z.string().regex(/^[0-9]+(ms|s|m|h|d|w)$/, 'must be a Prometheus duration such as 30s, 5m or 4h');
 
+/** Seconds in a Prometheus duration such as 30s, 5m or 30d (the forms promDuration accepts). */
+export function durationSeconds(duration: string): number {
+  const match = /^([0-9]+)(ms|s|m|h|d|w)$/.exec(duration);
+  if (!match) throw new Error(`not a Prometheus duration: ${duration}`);
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd' | 'w'];
+  return Number(match[1]) * unit;
+}
+
+/** Retention beyond the longest SLO window, so the window's first samples are never being deleted as it is read. */
+export const RETENTION_MARGIN_DAYS = 2;
+
 export const SEVERITIES = ['critical', 'warning', 'ticket'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -119,6 +130,18 @@ const alertingSchema = z
     teams: z.array(teamSchema).default([]).describe('team routes, matched before the severity routes'),
     groupBy: z.array(z.string()).default(['alertname', 'service', 'severity']).describe('labels Alertmanager groups notifications by'),
     slackApiUrlFile: z.string().min(1).default('/run/secrets/slack_api_url').describe('file holding the Slack webhook URL, read by Alertmanager; never commit the URL'),
+    heartbeat: z
+      .object({
+        url: z
+          .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
+          .optional()
+          .describe('dead man’s switch service (e.g. healthchecks.io) that the always-firing Watchdog alert is posted to; it alerts you when the posts stop. Without one the Watchdog goes to a receiver that notifies no one'),
+        repeatInterval: promDuration.default('5m').describe('how often Alertmanager re-sends the Watchdog: the heartbeat service’s period must be longer'),
+      })
+      .strict()
+      .default({ repeatInterval: '5m' })
+      .describe('the dead man’s switch: where the Watchdog alert goes'),
+    regressionVerdictMaxAge: promDuration.default('1d').describe('PerformanceRegression stops firing once its verdict is older than this'),
   })
   .strict();
 
@@ -136,6 +159,7 @@ const sensitivitySchema = z
   .object({
     minEffect: z.number().min(0, 'must be a relative change such as 0.05 (5 %)').max(10).optional().describe('smallest relative change that counts as a regression or improvement'),
     alpha: z.number().gt(0, 'must be a significance level above 0').lt(0.5, 'must be a significance level below 0.5').optional().describe('significance level of the statistical test'),
+    noiseMultiple: z.number().min(0, 'must be a multiple of the run-to-run CV such as 2').max(20).optional().describe('the smallest change that counts is at least this multiple of the KPI’s measured run-to-run CV'),
   })
   .strict();
 
@@ -145,7 +169,13 @@ const regressionSchema = z
     baselineBranch: z.string().min(1).default('main').describe('the branch whose runs form the default baseline'),
     minEffect: z.number().min(0).max(10).default(0.05).describe('default smallest relative change that counts (0.05 = 5 %), so noise pages no one'),
     alpha: z.number().gt(0).lt(0.5).default(0.01).describe('default significance level'),
-    kpis: z.record(z.string(), sensitivitySchema).default({}).describe('per-KPI overrides of minEffect and alpha, keyed by KPI name (e.g. latency_p95)'),
+    noiseMultiple: z
+      .number()
+      .min(0, 'must be a multiple of the run-to-run CV such as 2')
+      .max(20)
+      .default(2)
+      .describe('noise-aware minimum: a change counts only when it can reach max(minEffect, noiseMultiple × the KPI’s run-to-run CV), the CV measured from the baseline runs (or the KPI’s history when the baseline has one run)'),
+    kpis: z.record(z.string(), sensitivitySchema).default({}).describe('per-KPI overrides of minEffect, alpha and noiseMultiple, keyed by KPI name (e.g. latency_p95)'),
     team: name.default('platform').describe('team label on the PerformanceRegression alert'),
   })
   .strict();
@@ -189,8 +219,11 @@ export const configSchema = z
     alerting: alertingSchema.describe('Alertmanager routing to Slack'),
     links: linksSchema.describe('where alerts link to'),
     scrape: scrapeSchema.default({ interval: '15s', evaluationInterval: '15s' }).describe('Prometheus timing'),
+    retention: promDuration
+      .default('35d')
+      .describe(`how long Prometheus keeps samples (--storage.tsdb.retention.time in the native stack and docker-compose.yml); must cover the longest SLO window plus ${RETENTION_MARGIN_DAYS}d`),
     regression: regressionSchema
-      .default({ baselineRuns: 5, baselineBranch: 'main', minEffect: 0.05, alpha: 0.01, kpis: {}, team: 'platform' })
+      .default({ baselineRuns: 5, baselineBranch: 'main', minEffect: 0.05, alpha: 0.01, noiseMultiple: 2, kpis: {}, team: 'platform' })
       .describe('how runs are compared with their baseline'),
     loadgen: loadgenSchema
       .default({ instances: 4, image: 'perfstack:local', activeDeadlineSeconds: 1800 })
@@ -219,6 +252,14 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['slos', i, 'name'], message: `duplicate SLO name "${slo.name}"` });
       }
       sloNames.add(slo.name);
+      const needed = durationSeconds(slo.window) + RETENTION_MARGIN_DAYS * 86400;
+      if (needed > durationSeconds(config.retention)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['slos', i, 'window'],
+          message: `${slo.window} plus a ${RETENTION_MARGIN_DAYS}d margin exceeds retention (${config.retention}): shorten the window or raise retention to at least ${Math.ceil(needed / 86400)}d`,
+        });
+      }
       if (slo.sli.kind === 'latency' && !(HTTP_DURATION_BUCKETS as readonly number[]).includes(slo.sli.thresholdSeconds)) {
         ctx.addIssue({
           code: 'custom',

@@ -6,14 +6,14 @@ import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { DASHBOARD_UIDS, PROMETHEUS_DATASOURCE_UID, type DashboardKey } from './uids.js';
+import { DASHBOARD_UIDS, DATASOURCE_VARIABLE_REF, PROMETHEUS_DATASOURCE_UID, type DashboardKey } from './uids.js';
 
 // Shared query, panel, variable and layout factories. Every dashboard file builds on these,
 // so the conventions (fixed datasource uid, $__rate_interval, title+description+unit,
 // dashed SLA lines) are enforced in one place.
 
-/** The provisioned Prometheus datasource, referenced by its fixed uid. */
-export const PROMETHEUS: common.DataSourceRef = { type: 'prometheus', uid: PROMETHEUS_DATASOURCE_UID };
+/** The `$datasource` variable (default: the provisioned Prometheus, by its fixed uid): panels, queries and variables follow it. */
+export const PROMETHEUS: common.DataSourceRef = { type: 'prometheus', uid: DATASOURCE_VARIABLE_REF };
 
 /** Grafana's rate window: at least four scrape intervals, so rate() never sees a single sample. */
 export const RATE_INTERVAL = '$__rate_interval';
@@ -250,7 +250,7 @@ export function tablePanel(spec: PanelSpec & { valueColumn: string }): table.Pan
 // ---------------------------------------------------------------------------------------------
 // Template variables
 
-/** Lets a user point the dashboard at another Prometheus; panels keep the provisioned uid. */
+/** Lets a user point the dashboard at another Prometheus: every panel and variable uses `${datasource}`. Default: the provisioned one. */
 export function datasourceVariable(): dashboard.DatasourceVariableBuilder {
   return new dashboard.DatasourceVariableBuilder('datasource')
     .label('Data source')

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import rawConfig from '../perfstack.config.js';
 import { parseConfig, type PerfstackConfig, type PerfstackConfigInput } from '../config/index.js';
 import { dbClient, http, k6, metricNames, node, nodejs, pgServer, recorded, regression, substituteGrafanaVariables } from '../metrics/index.js';
-import { DASHBOARD_UIDS, PROMETHEUS_DATASOURCE_UID, dashboardQueries, generateDashboards, lintDashboard } from './index.js';
+import { DASHBOARD_UIDS, dashboardQueries, generateDashboards, lintDashboard } from './index.js';
 
 type Json = Record<string, any>;
 
@@ -101,11 +101,11 @@ describe('generateDashboards', () => {
     }
   });
 
-  it('pins every panel and query to the provisioned datasource', () => {
+  it('drives every panel and query by the $datasource variable, which defaults to the provisioned datasource', () => {
     for (const dashboard of dashboards(defaultConfig).values()) {
       for (const panel of panels(dashboard)) {
-        expect(panel.datasource).toEqual({ type: 'prometheus', uid: PROMETHEUS_DATASOURCE_UID });
-        for (const target of panel.targets as Json[]) expect(target.datasource.uid).toBe(PROMETHEUS_DATASOURCE_UID);
+        expect(panel.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
+        for (const target of panel.targets as Json[]) expect(target.datasource.uid).toBe('${datasource}');
       }
     }
   });
@@ -179,8 +179,8 @@ describe('SLA changes reach the JSON', () => {
     expect(thresholdValues(panelTitled(service, 'Reference API: request rate by route'))).toEqual([null, 250]);
 
     const k6 = byUid(changed, DASHBOARD_UIDS.k6);
-    expect(thresholdValues(panelTitled(k6, 'Request duration p95 by scenario and URL'))).toEqual([null, 0.25]);
-    expect(thresholdValues(panelTitled(k6, 'Request duration p99 by scenario and URL'))).toEqual([null, 1]);
+    expect(thresholdValues(panelTitled(k6, 'Request duration p95 since the run started (cumulative), by scenario and URL'))).toEqual([null, 0.25]);
+    expect(thresholdValues(panelTitled(k6, 'Request duration p99 since the run started (cumulative), by scenario and URL'))).toEqual([null, 1]);
     expect(thresholdValues(panelTitled(k6, 'Request failure rate'))).toEqual([null, 0.02]);
 
     const before = generateDashboards(defaultConfig);

@@ -78,8 +78,10 @@ function latencySection(config: PerfstackConfig): Section {
     const sla = strictestSla(config.services, pick);
     const metric = `${k6.httpReqDurationPrefix}_${stat}`;
     return timeseriesPanel({
-      title: `Request duration ${stat} by scenario and URL`,
-      description: `${stat} of the request duration as k6 measured it, per scenario and URL (${metric}, in seconds).${
+      // The load engine's (like k6's) remote-write trend stats are computed over every request since
+      // the run started, not per interval: say so, rather than draw them as if they were per interval.
+      title: `Request duration ${stat} since the run started (cumulative), by scenario and URL`,
+      description: `${stat} of the request duration as k6 measured it, per scenario and URL (${metric}, in seconds). Cumulative: each point is the ${stat} of every request from the start of the run up to that moment, not of that interval, so a late slowdown moves the line slowly; the service's own per-interval ${stat} is in the panel beside it.${
         sla === undefined ? ` No service sets a ${stat} SLA.` : ` Dashed line: the strictest ${stat} SLA, ${formatNumber(sla.value)} s (service ${sla.service}).`
       }`,
       unit: 's',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PROMETHEUS_DATASOURCE_UID, lintDashboard } from './index.js';
+import { lintDashboard } from './index.js';
+import { DATASOURCE_VARIABLE_REF } from './uids.js';
 import { variablePromql, wrongRateWindows } from './lint.js';
 
 interface Panel {
@@ -14,7 +15,7 @@ interface Panel {
 
 // A small dashboard that follows every rule; each test breaks one thing and expects lint to say so.
 function validDashboard() {
-  const ds = { type: 'prometheus', uid: PROMETHEUS_DATASOURCE_UID };
+  const ds = { type: 'prometheus', uid: DATASOURCE_VARIABLE_REF };
   const panel = (id: number, title: string, expr: string): Panel => ({
     id,
     type: 'timeseries',
@@ -78,10 +79,11 @@ describe('lintDashboard', () => {
 
   it('reports a panel or target on another datasource', () => {
     expect(broken((d) => (topPanel(d).datasource.uid = 'other'))).toEqual([
-      `panel 2 "Requests": datasource uid is "other", expected "${PROMETHEUS_DATASOURCE_UID}"`,
+      `panel 2 "Requests": datasource uid is "other", expected "\${datasource}"`,
     ]);
-    expect(broken((d) => (nestedPanel(d).targets[0]!.datasource = { type: 'prometheus', uid: '${datasource}' }))).toEqual([
-      `panel 4 "Nested" query A: datasource uid is "\${datasource}", expected "${PROMETHEUS_DATASOURCE_UID}"`,
+    // A query pinned to the provisioned uid ignores the $datasource picker.
+    expect(broken((d) => (nestedPanel(d).targets[0]!.datasource = { type: 'prometheus', uid: 'perfstack-prometheus' }))).toEqual([
+      `panel 4 "Nested" query A: datasource uid is "perfstack-prometheus", expected "\${datasource}"`,
     ]);
   });
 

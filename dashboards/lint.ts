@@ -1,6 +1,6 @@
 import { parser } from '@prometheus-io/lezer-promql';
 import { checkPromql, substituteGrafanaVariables } from '../metrics/index.js';
-import { PROMETHEUS_DATASOURCE_UID } from './uids.js';
+import { DATASOURCE_VARIABLE_REF, PROMETHEUS_DATASOURCE_UID } from './uids.js';
 
 // Checks generated dashboard JSON against the conventions in DESIGN.md. It reads plain JSON
 // (not SDK types) so it also catches hand-edited or stale files.
@@ -129,6 +129,15 @@ export function lintDashboard(dashboardJson: unknown): string[] {
   const problems: string[] = [];
   const idsSeen = new Map<number, string>();
 
+  // The $datasource variable drives everything, and defaults to the provisioned datasource.
+  const datasourceVariable = templateVariables(dashboardJson).find((v) => v.type === 'datasource' && v.name === 'datasource');
+  if (!datasourceVariable) problems.push('has no $datasource variable (type datasource)');
+  else {
+    if (datasourceVariable.query !== 'prometheus') problems.push(`variable $datasource: query is ${JSON.stringify(datasourceVariable.query)}, expected "prometheus"`);
+    const current = isObject(datasourceVariable.current) ? datasourceVariable.current.value : undefined;
+    if (current !== undefined && current !== PROMETHEUS_DATASOURCE_UID) problems.push(`variable $datasource: defaults to ${JSON.stringify(current)}, expected "${PROMETHEUS_DATASOURCE_UID}"`);
+  }
+
   for (const panel of allPanels(dashboardJson)) {
     const name = panelName(panel);
     if (typeof panel.id !== 'number') {
@@ -144,15 +153,15 @@ export function lintDashboard(dashboardJson: unknown): string[] {
     if (!nonEmptyString(panel.description)) problems.push(`${name}: has no description`);
     const defaults = isObject(panel.fieldConfig) && isObject(panel.fieldConfig.defaults) ? panel.fieldConfig.defaults : {};
     if (!nonEmptyString(defaults.unit)) problems.push(`${name}: has no unit (fieldConfig.defaults.unit)`);
-    if (datasourceUid(panel.datasource) !== PROMETHEUS_DATASOURCE_UID) {
-      problems.push(`${name}: datasource uid is ${JSON.stringify(datasourceUid(panel.datasource))}, expected "${PROMETHEUS_DATASOURCE_UID}"`);
+    if (datasourceUid(panel.datasource) !== DATASOURCE_VARIABLE_REF) {
+      problems.push(`${name}: datasource uid is ${JSON.stringify(datasourceUid(panel.datasource))}, expected "${DATASOURCE_VARIABLE_REF}"`);
     }
     const targets = asArray(panel.targets).filter(isObject);
     if (targets.length === 0) problems.push(`${name}: has no queries`);
     for (const target of targets) {
       const where = `${name} query ${String(target.refId ?? '?')}`;
-      if (datasourceUid(target.datasource) !== PROMETHEUS_DATASOURCE_UID) {
-        problems.push(`${where}: datasource uid is ${JSON.stringify(datasourceUid(target.datasource))}, expected "${PROMETHEUS_DATASOURCE_UID}"`);
+      if (datasourceUid(target.datasource) !== DATASOURCE_VARIABLE_REF) {
+        problems.push(`${where}: datasource uid is ${JSON.stringify(datasourceUid(target.datasource))}, expected "${DATASOURCE_VARIABLE_REF}"`);
       }
       if (!nonEmptyString(target.expr)) problems.push(`${where}: has no expr`);
       else for (const problem of exprProblems(target.expr)) problems.push(`${where}: ${problem}`);
@@ -163,8 +172,8 @@ export function lintDashboard(dashboardJson: unknown): string[] {
     if (variable.type !== 'query') continue;
     const name = `variable $${String(variable.name)}`;
     if (variable.refresh !== 2) problems.push(`${name}: refresh is ${JSON.stringify(variable.refresh)}, expected 2 (on time range change)`);
-    if (datasourceUid(variable.datasource) !== PROMETHEUS_DATASOURCE_UID) {
-      problems.push(`${name}: datasource uid is ${JSON.stringify(datasourceUid(variable.datasource))}, expected "${PROMETHEUS_DATASOURCE_UID}"`);
+    if (datasourceUid(variable.datasource) !== DATASOURCE_VARIABLE_REF) {
+      problems.push(`${name}: datasource uid is ${JSON.stringify(datasourceUid(variable.datasource))}, expected "${DATASOURCE_VARIABLE_REF}"`);
     }
     const query = variableQueryText(variable);
     const expr = query === undefined ? undefined : variablePromql(query);

@@ -13,3 +13,10 @@ export type DashboardKey = keyof typeof DASHBOARD_UIDS;
 
 /** The provisioned Prometheus datasource uid every panel references. */
 export const PROMETHEUS_DATASOURCE_UID = 'perfstack-prometheus';
+
+/**
+ * What every panel, query and query variable references: the `$datasource` variable, whose default
+ * is the provisioned datasource (PROMETHEUS_DATASOURCE_UID). Picking another Prometheus in the
+ * variable moves the whole dashboard.
+ */
+export const DATASOURCE_VARIABLE_REF = '${datasource}';

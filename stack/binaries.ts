@@ -8,12 +8,14 @@ export interface BinaryLaunch {
   readyPath: string;
 }
 
-export function prometheusLaunch(options: { configFile: string; dataDir: string; port: number; fastAlerts?: boolean }): BinaryLaunch {
+export function prometheusLaunch(options: { configFile: string; dataDir: string; port: number; fastAlerts?: boolean; retention?: string }): BinaryLaunch {
   return {
     command: 'prometheus',
     args: [
       `--config.file=${options.configFile}`,
       `--storage.tsdb.path=${options.dataDir}`,
+      // config.retention: covers the longest SLO window plus margin (the config check enforces it).
+      ...(options.retention ? [`--storage.tsdb.retention.time=${options.retention}`] : []),
       `--web.listen-address=127.0.0.1:${options.port}`,
       '--web.enable-remote-write-receiver', // k6 pushes with experimental-prometheus-rw
       '--web.enable-lifecycle', // POST /-/reload after regenerating
@@ -46,5 +48,14 @@ export function nodeExporterLaunch(options: { port: number; textfileDir?: string
       ...(options.textfileDir ? [`--collector.textfile.directory=${options.textfileDir}`] : []),
     ],
     readyPath: '/metrics',
+  };
+}
+
+/** Debian's prometheus-blackbox-exporter, probing the services' health endpoints. */
+export function blackboxLaunch(options: { configFile: string; port: number }): BinaryLaunch {
+  return {
+    command: 'prometheus-blackbox-exporter',
+    args: [`--config.file=${options.configFile}`, `--web.listen-address=127.0.0.1:${options.port}`],
+    readyPath: '/-/healthy',
   };
 }

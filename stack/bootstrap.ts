@@ -20,6 +20,8 @@ export const TOOL_GROUPS = {
     { name: 'alertmanager', provides: '/usr/bin/prometheus-alertmanager', aptPackage: 'prometheus-alertmanager' },
     { name: 'amtool', provides: '/usr/bin/amtool', aptPackage: 'prometheus-alertmanager' },
     { name: 'node_exporter', provides: '/usr/bin/prometheus-node-exporter', aptPackage: 'prometheus-node-exporter' },
+    // Probes each service's health endpoint: availability as clients see it.
+    { name: 'blackbox_exporter', provides: '/usr/bin/prometheus-blackbox-exporter', aptPackage: 'prometheus-blackbox-exporter' },
   ],
   compose: [{ name: 'docker-compose (validation only)', provides: '/usr/bin/docker-compose', aptPackage: 'docker-compose' }],
   // The browser scenario drives Debian's Chromium (through playwright-core).

@@ -1,6 +1,6 @@
 export { freePort, startProcess, startLaunch } from './process.js';
 export type { RunningProcess, StartOptions } from './process.js';
-export { prometheusConfig, composeTargets, generatePrometheusConfig } from './prometheus-config.js';
+export { prometheusConfig, composeTargets, generatePrometheusConfig, BLACKBOX_CONFIG_PATH } from './prometheus-config.js';
 export type { StackTargets } from './prometheus-config.js';
 export { generateGrafanaProvisioning } from './grafana-provisioning.js';
 export { runTool } from './tools.js';
@@ -11,6 +11,6 @@ export { TEXTFILE_FOLDER, startNativeStack, stopNativeStack, readStackState, isO
 export type { Component, ComponentName, NativeStack, NativeStackOptions, NativeStackUrls } from './native.js';
 export { postgresCluster, postgresIds, DEFAULT_PG_BIN_DIR, POSTGRES_USER } from './postgres.js';
 export type { PostgresCluster, PostgresClusterOptions, PostgresStopMode } from './postgres.js';
-export { prometheusLaunch, alertmanagerLaunch, nodeExporterLaunch } from './binaries.js';
+export { prometheusLaunch, alertmanagerLaunch, nodeExporterLaunch, blackboxLaunch } from './binaries.js';
 export type { BinaryLaunch } from './binaries.js';
 export { browserAvailable, browserArgs, browserEnv, BROWSER_APT_PACKAGE, BROWSER_EXECUTABLE } from './browser.js';

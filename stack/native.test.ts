@@ -55,7 +55,7 @@ describe('native stack', () => {
   });
 
   it('starts every component, in order, each answering', async () => {
-    expect(first.components.map((c) => c.name)).toEqual(['postgres', 'app', 'pg-stats', 'node-exporter', 'slack-capture', 'alertmanager', 'prometheus']);
+    expect(first.components.map((c) => c.name)).toEqual(['postgres', 'app', 'pg-stats', 'node-exporter', 'blackbox', 'slack-capture', 'alertmanager', 'prometheus']);
     expect(first.seeded).toBe(true);
     for (const c of first.components) expect(isGone(c.pid), c.name).toBe(false);
 
@@ -71,13 +71,25 @@ describe('native stack', () => {
       expect(Number(rows[0]?.n)).toBe(1000);
       const extensions = await client.query<{ extname: string }>('SELECT extname FROM pg_extension ORDER BY extname');
       expect(extensions.rows.map((r) => r.extname)).toEqual(expect.arrayContaining(['pg_stat_statements', 'pg_trgm']));
+      // The service and the exporter log in with their own roles: no superuser, the exporter pg_monitor only.
+      const roles = await client.query<{ usename: string; application_name: string }>(
+        "SELECT DISTINCT usename, application_name FROM pg_stat_activity WHERE usename LIKE 'perfstack_%' ORDER BY usename",
+      );
+      expect([...new Set(roles.rows.map((r) => r.usename))]).toEqual(['perfstack_app', 'perfstack_exporter']);
+      const attributes = await client.query<{ rolname: string; rolsuper: boolean; monitor: boolean }>(
+        "SELECT rolname, rolsuper, pg_has_role(rolname, 'pg_monitor', 'member') AS monitor FROM pg_roles WHERE rolname LIKE 'perfstack_%' ORDER BY rolname",
+      );
+      expect(attributes.rows).toEqual([
+        { rolname: 'perfstack_app', rolsuper: false, monitor: false },
+        { rolname: 'perfstack_exporter', rolsuper: false, monitor: true },
+      ]);
     } finally {
       await client.end();
     }
   });
 
   it('points Prometheus at the real ports: the app, pg-stats and node targets come up', async () => {
-    const wanted = ['perfstack-app', 'pg-stats', 'node'];
+    const wanted = ['perfstack-app', 'pg-stats', 'node', 'blackbox'];
     let health: Record<string, string> = {};
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
@@ -164,8 +176,8 @@ describe('native stack failing half-way', () => {
     expect(error?.message).toMatch(/^slack-capture failed: exited \(3\) before it was ready; last lines of .*slack-capture\.log:\ncapture: cannot bind/);
 
     const recorded = readStackState(stateDir).components;
-    expect(recorded.map((c) => c.name)).toEqual(['postgres', 'app', 'pg-stats', 'node-exporter']);
-    expect(await stopNativeStack(stateDir, () => undefined)).toBe(4);
+    expect(recorded.map((c) => c.name)).toEqual(['postgres', 'app', 'pg-stats', 'node-exporter', 'blackbox']);
+    expect(await stopNativeStack(stateDir, () => undefined)).toBe(5);
     for (const c of recorded) expect(isGone(c.pid), `${c.name} pid ${c.pid}`).toBe(true);
   });
 });

@@ -1,16 +1,19 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { migrate, seed, type SeedSize } from '../app/index.js';
 import { renderYaml, type GeneratedFile, type PerfstackConfig } from '../config/index.js';
 import { freePort } from './process.js';
 import { prometheusConfig } from './prometheus-config.js';
-import { alertmanagerLaunch, nodeExporterLaunch, prometheusLaunch, type BinaryLaunch } from './binaries.js';
-import { postgresCluster, type PostgresCluster } from './postgres.js';
+import { alertmanagerLaunch, blackboxLaunch, nodeExporterLaunch, prometheusLaunch, type BinaryLaunch } from './binaries.js';
+import { blackboxConfig, HEALTH_PATH } from '../alerts/index.js';
+import { POSTGRES_USER, postgresCluster, type PostgresCluster } from './postgres.js';
 
 // The native stack: the same services docker-compose.yml runs, as Debian binaries (and perfstack's
 // own node processes) on loopback, each detached with its own log, all state under one folder,
@@ -22,7 +25,7 @@ import { postgresCluster, type PostgresCluster } from './postgres.js';
 //   state/secrets/*              mode 600: postgres_password, database_url, admin_token, slack_api_url
 
 /** Start order; `down` stops in the reverse order. */
-export const NATIVE_COMPONENTS = ['postgres', 'app', 'pg-stats', 'node-exporter', 'slack-capture', 'alertmanager', 'prometheus'] as const;
+export const NATIVE_COMPONENTS = ['postgres', 'app', 'pg-stats', 'node-exporter', 'blackbox', 'slack-capture', 'alertmanager', 'prometheus'] as const;
 export type ComponentName = (typeof NATIVE_COMPONENTS)[number];
 
 /** Ports tried first; a taken one falls back to a free port (and the log says so). */
@@ -31,6 +34,7 @@ export const DEFAULT_NATIVE_PORTS: Readonly<Record<ComponentName, number>> = {
   app: 8080,
   'pg-stats': 9187,
   'node-exporter': 9100,
+  blackbox: 9115,
   'slack-capture': 9099,
   alertmanager: 9093,
   prometheus: 9090,
@@ -94,6 +98,8 @@ export interface NativeStackUrls {
   app: string;
   pgStats: string;
   nodeExporter: string;
+  /** The blackbox exporter that probes each service's health endpoint. */
+  blackbox: string;
   alertmanager: string;
   prometheus: string;
   /** Prometheus's remote-write receiver, where k6 pushes its results. */
@@ -268,12 +274,33 @@ async function stopByPid(component: Component): Promise<void> {
   if (!(await waitForExit(() => isOurProcess(component), 10_000))) signal('SIGKILL');
 }
 
+/**
+ * Where the PostgreSQL cluster lives. Normally state/postgres. As root, PostgreSQL runs as the
+ * postgres user, which cannot enter a clone inside a home folder only its owner may enter (mode
+ * 700, Debian's default since 12): then the cluster (data, socket, log) lives in
+ * /var/lib/perfstack/postgres-<hash of the state folder> instead, owned by postgres, and the state
+ * folder keeps a note saying where. PERFSTACK_PG_HOME overrides both.
+ */
+export function postgresHome(stateDir: string): string {
+  if (process.env.PERFSTACK_PG_HOME) return resolve(process.env.PERFSTACK_PG_HOME);
+  const inState = join(stateDir, 'postgres');
+  if (process.getuid?.() !== 0) return inState;
+  const reachable = spawnSync('runuser', ['-u', POSTGRES_USER, '--', 'test', '-x', stateDir], { stdio: 'ignore' }).status === 0;
+  if (reachable) return inState;
+  return join('/var/lib/perfstack', `postgres-${createHash('sha256').update(stateDir).digest('hex').slice(0, 12)}`);
+}
+
 function clusterFor(stateDir: string, binDir?: string, password?: string): PostgresCluster {
+  const home = postgresHome(stateDir);
+  if (home !== join(stateDir, 'postgres')) {
+    mkdirSync(home, { recursive: true, mode: 0o755 });
+    writeFileSync(join(stateDir, 'postgres', 'WHERE.txt'), `The postgres user cannot enter ${stateDir}, so the PostgreSQL cluster lives in ${home}.\n`);
+  }
   return postgresCluster({
     binDir,
-    dataDir: join(stateDir, 'postgres', 'data'),
-    socketDir: join(stateDir, 'postgres', 'socket'),
-    logFile: join(stateDir, 'logs', 'postgres.log'),
+    dataDir: join(home, 'data'),
+    socketDir: join(home, 'socket'),
+    logFile: home === join(stateDir, 'postgres') ? join(stateDir, 'logs', 'postgres.log') : join(home, 'postgres.log'),
     password,
   });
 }
@@ -290,6 +317,40 @@ async function stopPostgres(cluster: PostgresCluster, component: Component, log:
     log(`postgres: still running; sending SIGQUIT (immediate shutdown) to pid ${component.pid}`);
     process.kill(component.pid, 'SIGQUIT');
     await waitForExit(() => isOurProcess(component), 10_000);
+  }
+}
+
+/**
+ * The roles the reference service and the pg-stats exporter log in with (as in compose's
+ * provisioning/postgres/initdb/): perfstack_app may read and write the service's tables and nothing
+ * else (migrations and seeding run as postgres, here); perfstack_exporter has pg_monitor only.
+ * Passwords are secret files (mode 600), set again on every start.
+ */
+async function ensureClientRoles(superuserUrl: string, port: number, secretsDir: string): Promise<{ app: string; exporter: string }> {
+  const client = new pg.Client({ connectionString: superuserUrl, application_name: 'perfstack-setup' });
+  await client.connect();
+  try {
+    const role = async (name: string, secretName: string) => {
+      const password = generatedSecret(join(secretsDir, secretName));
+      const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
+      if (!rowCount) await client.query(`CREATE ROLE ${pg.escapeIdentifier(name)} LOGIN`);
+      await client.query(`ALTER ROLE ${pg.escapeIdentifier(name)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${client.escapeLiteral(password)}`);
+      return `postgres://${name}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+    };
+    const app = await role('perfstack_app', 'app_password');
+    const exporter = await role('perfstack_exporter', 'exporter_password');
+    for (const statement of [
+      `GRANT CONNECT ON DATABASE ${DATABASE} TO perfstack_app, perfstack_exporter`,
+      'GRANT USAGE ON SCHEMA public TO perfstack_app',
+      'GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO perfstack_app',
+      'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO perfstack_app',
+      'GRANT pg_monitor TO perfstack_exporter',
+    ]) {
+      await client.query(statement);
+    }
+    return { app, exporter };
+  } finally {
+    await client.end();
   }
 }
 
@@ -438,6 +499,14 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
     throw new Error(`postgres failed: preparing database "${DATABASE}": ${(error as Error).message}\nlast lines of ${db.logFile}:\n${db.logTail(15)}`);
   }
 
+  // Least privilege: the service and the exporter connect with their own roles, never as postgres.
+  let roleUrls: { app: string; exporter: string };
+  try {
+    roleUrls = await ensureClientRoles(databaseUrl, pgPort, secrets);
+  } catch (error) {
+    throw new Error(`postgres failed: creating the perfstack_app and perfstack_exporter roles: ${(error as Error).message}`);
+  }
+
   // 2. The reference service and the pg-stats exporter; secrets only in their environment.
   const adminToken = generatedSecret(files.adminToken);
   const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
@@ -453,7 +522,7 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
       command: node!,
       args: [...nodeArgs, 'app', '--port', String(port), ...configArgs],
       readyPath: '/health',
-      env: childEnv({ DATABASE_URL: databaseUrl, PERFSTACK_ADMIN_TOKEN: adminToken }),
+      env: childEnv({ DATABASE_URL: roleUrls.app, PERFSTACK_ADMIN_TOKEN: adminToken }),
       match: ['app'],
       extra: { databasePort: pgPort },
     }),
@@ -465,7 +534,7 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
       command: node!,
       args: [...nodeArgs, 'exporter', 'pg', '--port', String(port), ...configArgs],
       readyPath: '/health',
-      env: childEnv({ DATABASE_URL: databaseUrl }),
+      env: childEnv({ DATABASE_URL: roleUrls.exporter }),
       match: ['exporter', 'pg'],
       extra: { databasePort: pgPort },
     }),
@@ -474,6 +543,10 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
 
   // 3. Infrastructure.
   const nodeExporter = await ensure('node-exporter', (port) => nodeExporterLaunch({ port, textfileDir: join(stateDir, TEXTFILE_FOLDER) }));
+  const blackboxFile = join(stateDir, 'blackbox.yml');
+  writeFileSync(`${blackboxFile}.tmp`, renderYaml(blackboxConfig()));
+  renameSync(`${blackboxFile}.tmp`, blackboxFile);
+  const blackbox = await ensure('blackbox', (port) => blackboxLaunch({ configFile: blackboxFile, port }));
 
   const slackUrlFile = join(secrets, 'slack_api_url');
   let slackUrl = options.slackWebhookUrl;
@@ -503,12 +576,15 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
     nodeExporter: `127.0.0.1:${nodeExporter.port}`,
     prometheus: `127.0.0.1:${prometheusPort}`,
     alertmanager: `127.0.0.1:${alertmanager.port}`,
+    blackbox: `127.0.0.1:${blackbox.port}`,
+    // Availability as clients see it: every service's health endpoint, probed over loopback.
+    probeUrls: Object.fromEntries(config.services.map((s) => [s.name, `${app.url}${HEALTH_PATH}`])),
   };
   const prometheusConfigFile = join(stateDir, 'prometheus/prometheus.yml');
   writeFileSync(`${prometheusConfigFile}.tmp`, renderYaml(prometheusConfig(config, targets)));
   renameSync(`${prometheusConfigFile}.tmp`, prometheusConfigFile);
   const prometheus = await ensure('prometheus', () =>
-    prometheusLaunch({ configFile: prometheusConfigFile, dataDir: join(stateDir, 'prometheus/data'), port: prometheusPort }),
+    prometheusLaunch({ configFile: prometheusConfigFile, dataDir: join(stateDir, 'prometheus/data'), port: prometheusPort, retention: config.retention }),
     { port: prometheusPort }, // its own address is in the config just written
   );
   // A reused Prometheus picks up regenerated rules and targets without a restart.
@@ -524,6 +600,7 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
       app: app.url,
       pgStats: pgStats.url,
       nodeExporter: nodeExporter.url,
+      blackbox: blackbox.url,
       alertmanager: alertmanager.url,
       prometheus: prometheus.url,
       prometheusRemoteWrite: `${prometheus.url}/api/v1/write`,

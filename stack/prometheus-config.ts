@@ -1,6 +1,7 @@
 import type { GeneratedFile, PerfstackConfig } from '../config/index.js';
 import { renderYaml } from '../config/index.js';
 import { INFRASTRUCTURE_JOBS } from '../metrics/index.js';
+import { BLACKBOX_JOB, BLACKBOX_MODULE, HEALTH_PATH, blackboxConfig } from '../alerts/index.js';
 
 /** Where each scrape job lives; the compose stack and the native stack differ only here. */
 export interface StackTargets {
@@ -10,6 +11,10 @@ export interface StackTargets {
   nodeExporter: string;
   prometheus: string;
   alertmanager: string;
+  /** host:port of the blackbox exporter; without it there is no probe job. */
+  blackbox?: string;
+  /** Health URL the blackbox exporter probes, per service name. */
+  probeUrls?: Record<string, string>;
 }
 
 
@@ -22,11 +27,37 @@ export function composeTargets(config: PerfstackConfig): StackTargets {
   return {
     serviceTargets,
     pgStats: 'pg-stats:9187',
-    nodeExporter: 'node-exporter:9100',
+    // node-exporter runs in the host's network (docker-compose.yml), reached through the docker0 gateway.
+    nodeExporter: 'host.docker.internal:9100',
     prometheus: 'localhost:9090',
     alertmanager: 'alertmanager:9093',
+    blackbox: 'blackbox-exporter:9115',
+    probeUrls: Object.fromEntries(config.services.map((s) => [s.name, `http://${s.scrapeTarget ?? `${s.job}:8080`}${HEALTH_PATH}`])),
   };
 }
+
+/**
+ * The probe job: Prometheus asks the blackbox exporter to probe each service's health URL; the
+ * URL becomes the instance label and the service name a label of its own (the SLO rules select on it).
+ */
+function blackboxJob(targets: StackTargets) {
+  if (!targets.blackbox || !targets.probeUrls) return [];
+  return [{
+    job_name: BLACKBOX_JOB,
+    metrics_path: '/probe',
+    params: { module: [BLACKBOX_MODULE] },
+    static_configs: Object.entries(targets.probeUrls)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([service, url]) => ({ targets: [url], labels: { service } })),
+    relabel_configs: [
+      { source_labels: ['__address__'], target_label: '__param_target' },
+      { source_labels: ['__param_target'], target_label: 'instance' },
+      { target_label: '__address__', replacement: targets.blackbox },
+    ],
+  }];
+}
+
+export const BLACKBOX_CONFIG_PATH = 'provisioning/blackbox/blackbox.yml';
 
 /** prometheus.yml: scrape jobs for every service and exporter, the rule files and Alertmanager. */
 export function prometheusConfig(config: PerfstackConfig, targets: StackTargets, ruleFilesGlob = 'rules/*.yml'): unknown {
@@ -49,10 +80,14 @@ export function prometheusConfig(config: PerfstackConfig, targets: StackTargets,
       job(INFRASTRUCTURE_JOBS.nodeExporter, targets.nodeExporter),
       job(INFRASTRUCTURE_JOBS.prometheus, targets.prometheus),
       job(INFRASTRUCTURE_JOBS.alertmanager, targets.alertmanager),
+      ...blackboxJob(targets),
     ],
   };
 }
 
 export function generatePrometheusConfig(config: PerfstackConfig): GeneratedFile[] {
-  return [{ path: 'provisioning/prometheus/prometheus.yml', content: renderYaml(prometheusConfig(config, composeTargets(config))) }];
+  return [
+    { path: 'provisioning/prometheus/prometheus.yml', content: renderYaml(prometheusConfig(config, composeTargets(config))) },
+    { path: BLACKBOX_CONFIG_PATH, content: renderYaml(blackboxConfig()) },
+  ];
 }

@@ -5,14 +5,27 @@ import { spawnSync } from 'node:child_process';
 import { parse } from 'yaml';
 import defaults from '../perfstack.config.js';
 import { parseConfig } from '../config/index.js';
+import { longestSloWindowSeconds, windowSeconds } from '../alerts/index.js';
 
 const projectRoot = resolve(import.meta.dirname, '..');
 const composeFile = resolve(projectRoot, 'docker-compose.yml');
 
-const secrets = { GRAFANA_ADMIN_PASSWORD: 'test-only', POSTGRES_PASSWORD: 'test-only' };
+const secrets = {
+  GRAFANA_ADMIN_PASSWORD: 'test-only',
+  POSTGRES_PASSWORD: 'test-only',
+  PERFSTACK_APP_PASSWORD: 'app-test-only',
+  PERFSTACK_EXPORTER_PASSWORD: 'exporter-test-only',
+  PERFSTACK_STORE_PASSWORD: 'store-test-only',
+};
 
 interface ComposeService {
   image?: string;
+  entrypoint?: string[];
+  environment?: Record<string, string>;
+  volumes?: (string | { source?: string; target?: string })[];
+  network_mode?: string;
+  pid?: string;
+  extra_hosts?: string[] | Record<string, string>;
   build?: unknown;
   command?: string[];
   depends_on?: Record<string, { condition?: string }>;
@@ -23,7 +36,7 @@ interface ComposeService {
 
 function composeConfig(env: Record<string, string>, args: string[] = ['config', '-q']) {
   const cleanEnv = { ...process.env };
-  for (const name of ['GRAFANA_ADMIN_PASSWORD', 'POSTGRES_PASSWORD', 'SCENARIO', 'TESTID']) delete cleanEnv[name];
+  for (const name of [...Object.keys(secrets), 'SCENARIO', 'TESTID', 'NODE_EXPORTER_ADDRESS']) delete cleanEnv[name];
   return spawnSync('docker-compose', ['-f', composeFile, ...args], {
     cwd: projectRoot,
     env: { ...cleanEnv, ...env },
@@ -58,13 +71,14 @@ describe('docker-compose.yml', () => {
   });
 
   it('refuses to start without a Grafana admin password: there is no default', () => {
-    const result = composeConfig({ POSTGRES_PASSWORD: 'test-only' });
+    const { GRAFANA_ADMIN_PASSWORD: _unset, ...others } = secrets;
+    const result = composeConfig(others);
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('set GRAFANA_ADMIN_PASSWORD');
   });
 
   it('runs the core services with pinned images, healthchecks and loopback-only ports', () => {
-    for (const name of ['prometheus', 'alertmanager', 'grafana', 'postgres', 'node-exporter']) {
+    for (const name of ['prometheus', 'alertmanager', 'grafana', 'postgres', 'node-exporter', 'blackbox-exporter']) {
       const service = compose.services[name];
       expect(service, name).toBeDefined();
       expect(service?.image, name).toMatch(/^[\w./-]+:v?\d+\.\d+[\w.-]*$/);
@@ -151,6 +165,64 @@ describe('docker-compose.yml', () => {
     for (const runtime of ['tsx', 'typescript', 'esbuild']) expect(manifest.dependencies[runtime], `${runtime} is a runtime dependency`).toBeDefined();
     const lock = JSON.parse(readFileSync(resolve(projectRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, { optional?: boolean }> };
     for (const platform of ['linux-x64', 'linux-arm64']) expect(lock.packages[`node_modules/@esbuild/${platform}`], `@esbuild/${platform} in the lock file`).toBeDefined();
+  });
+
+  it('is as correct as the native stack: asserted on `docker-compose config` output', () => {
+    const { services } = resolvedWithProfile('loadgen');
+    const all = { ...services, ...resolvedWithProfile('k6').services };
+    // A healthcheck on every service, the one-shot load runs included.
+    for (const [name, service] of Object.entries(all)) expect(service.healthcheck, name).toBeDefined();
+
+    // pg_stat_statements (and pg_trgm) created when the database is initialised, with the roles.
+    const postgres = services.postgres!;
+    expect(postgres.command).toContain('shared_preload_libraries=pg_stat_statements');
+    const initMount = (postgres.volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`)).find((v) => v.includes('/docker-entrypoint-initdb.d'));
+    expect(initMount, 'an init folder is mounted').toBeDefined();
+    const init = readFileSync(resolve(projectRoot, 'provisioning/postgres/initdb/10-perfstack-roles.sh'), 'utf8');
+    expect(init).toContain('CREATE EXTENSION IF NOT EXISTS pg_stat_statements;');
+    expect(init).toMatch(/CREATE ROLE perfstack_exporter LOGIN PASSWORD :'exporter_password' IN ROLE pg_monitor;/);
+    expect(init).toMatch(/CREATE ROLE perfstack_app LOGIN/);
+    expect(init).toMatch(/CREATE DATABASE perfstack_baselines OWNER perfstack_store;/);
+    expect(init, 'no role but the owner is a superuser').not.toMatch(/SUPERUSER|CREATEROLE/);
+
+    // Each client connects with its own least-privilege role, never the owner (superuser).
+    const userOf = (url: string | undefined) => (url ? new URL(url).username : undefined);
+    expect(userOf(services['perfstack-app']?.environment?.DATABASE_URL)).toBe('perfstack_app');
+    expect(userOf(services['pg-stats']?.environment?.DATABASE_URL)).toBe('perfstack_exporter');
+    expect(services['perfstack-app']?.environment?.DATABASE_URL).toContain(':app-test-only@');
+    expect(services['pg-stats']?.environment?.DATABASE_URL).toContain(':exporter-test-only@');
+    expect(postgres.environment?.PERFSTACK_STORE_PASSWORD).toBe('store-test-only');
+
+    // The app migrates on every start and seeds only when the entities table is empty.
+    const appScript = (services['perfstack-app']?.command ?? []).join(' ');
+    expect(services['perfstack-app']?.entrypoint).toEqual(['sh', '-c']);
+    expect(appScript).toMatch(/^node bin\/perfstack\.js migrate &&/);
+    expect(appScript).toContain('SELECT EXISTS (SELECT 1 FROM entities)');
+    expect(appScript).toMatch(/-eq 1 \]; then node bin\/perfstack\.js seed small/);
+    expect(appScript).toMatch(/exec node bin\/perfstack\.js app --host 0\.0\.0\.0 --port 8080$/);
+    expect(appScript, 'never an unconditional --seed').not.toContain('--seed');
+
+    // node-exporter sees the host's network and processes; Prometheus reaches it through the gateway.
+    expect(services['node-exporter']?.network_mode).toBe('host');
+    expect(services['node-exporter']?.pid).toBe('host');
+    expect(JSON.stringify(services.prometheus?.extra_hosts)).toContain('host.docker.internal');
+    const prometheusYml = readFileSync(resolve(projectRoot, 'provisioning/prometheus/prometheus.yml'), 'utf8');
+    expect(prometheusYml).toContain('host.docker.internal:9100');
+
+    // The blackbox exporter probes every service's health endpoint.
+    expect(services['blackbox-exporter']?.image).toMatch(/^prom\/blackbox-exporter:v\d+\.\d+\.\d+$/);
+    expect(prometheusYml).toContain('job_name: blackbox');
+    expect(prometheusYml).toContain('http://perfstack-app:8080/health');
+
+    // Retention from the config, covering the longest SLO window plus margin.
+    const config = parseConfig(defaults);
+    const retentionFlag = services.prometheus?.command?.find((c) => c.startsWith('--storage.tsdb.retention.time='));
+    expect(retentionFlag).toBe(`--storage.tsdb.retention.time=${config.retention}`);
+    expect(windowSeconds(config.retention)).toBeGreaterThan(longestSloWindowSeconds(config.slos));
+
+    // Node in the image is a supported LTS line (22 until 2027-04, 24 until 2028-04).
+    const from = /^FROM node:(\d+)-/m.exec(readFileSync(resolve(projectRoot, 'Dockerfile'), 'utf8'));
+    expect(['22', '24']).toContain(from?.[1]);
   });
 
   it('keeps secrets out of the file and documents each one in .env.example', () => {

@@ -3,7 +3,7 @@
 // While a bounded loop of requests runs against the reference service, PostgreSQL is stopped
 // (pg_ctl stop -m fast; same data and port). The service must answer 503 quickly instead of hanging,
 // /health/database must report the outage while /health stays 200, the pg-stats exporter must keep
-// serving with pg_up 0, and the DatabaseExporterDown alert must reach the database team's critical
+// serving with pg_up 0, and the PostgresDown alert must reach the database team's critical
 // Slack channel. When PostgreSQL is back, the service answers 200 again, pg_up is 1, the alert
 // resolves, and nothing crashed: Prometheus and Alertmanager keep their PIDs, and the service and
 // the exporter (both in this process) still answer.
@@ -27,7 +27,7 @@ interface AlertYaml {
 const exporterDown = generateRules(config)
   .filter((file) => file.path.endsWith('/database.yml'))
   .flatMap((file) => (parse(file.content) as { groups: { rules: AlertYaml[] }[] }).groups.flatMap((g) => g.rules))
-  .find((rule) => rule.alert === 'DatabaseExporterDown');
+  .find((rule) => rule.alert === 'PostgresDown');
 
 const titled = (title: string) => (m: CapturedSlackMessage) => (m.payload.attachments ?? []).some((a) => a.title === title);
 
@@ -51,7 +51,7 @@ describe('a PostgreSQL outage during a run', () => {
   let downAt = 0;
 
   beforeAll(async () => {
-    expect(exporterDown, 'the generated database rules have DatabaseExporterDown').toBeDefined();
+    expect(exporterDown, 'the generated database rules have PostgresDown').toBeDefined();
     stack = await startE2eStack({ name: 'e2e-outage', alerting: true, transformRules: (text) => compressRuleTime(text) });
     pids = { prometheus: stack.prometheus.pid, alertmanager: stack.alertmanager!.pid };
     const statuses = await everyRoute(stack.app.url, 1);
@@ -91,17 +91,17 @@ describe('a PostgreSQL outage during a run', () => {
     expect(await scalarOf(prometheusUrl, 'up{job="pg-stats"}')).toBe(1); // the exporter itself is still scraped
   });
 
-  it('DatabaseExporterDown reaches the database team’s critical channel with runbook and dashboard links', async () => {
-    const message = await stack!.capture!.waitFor(titled('[FIRING:1] DatabaseExporterDown (critical)'), 60_000);
-    console.log(`e2e-outage: DatabaseExporterDown reached Slack ${message.receivedAt.getTime() - downAt} ms after PostgreSQL stopped`);
+  it('PostgresDown (not DatabaseExporterDown: the exporter still answers) reaches the database team’s critical channel with runbook and dashboard links', async () => {
+    const message = await stack!.capture!.waitFor(titled('[FIRING:1] PostgresDown (critical)'), 60_000);
+    console.log(`e2e-outage: PostgresDown reached Slack ${message.receivedAt.getTime() - downAt} ms after PostgreSQL stopped`);
     const { labels, annotations } = exporterDown!;
     expect(labels?.team).toBe('database');
     expect(message.payload.channel).toBe(expectedChannel('critical', 'database'));
     expect(message.payload.channel).toBe('#db-oncall');
     const attachment = message.payload.attachments![0]!;
     expect(attachment.text).toContain(`*${annotations!.summary}*`);
-    expect(attachment.text).toMatch(/pg-stats on 127\.0\.0\.1:\d+ is down or cannot reach PostgreSQL/);
-    expect(attachment.text).toContain(`<${config.links.runbookUrl}#databaseexporterdown|Runbook>`);
+    expect(attachment.text).toMatch(/pg-stats on 127\.0\.0\.1:\d+ answers its scrapes but cannot connect to PostgreSQL/);
+    expect(attachment.text).toContain(`<${config.links.runbookUrl}#postgresdown|Runbook>`);
     expect(attachment.text).toContain(`<${annotations!.dashboard_url}|Dashboard>`);
     expect(annotations!.dashboard_url).toBe(`${config.links.grafanaUrl}/d/perfstack-database`);
     expect(attachment.color).toBe('danger');
@@ -116,7 +116,7 @@ describe('a PostgreSQL outage during a run', () => {
     expect((await timed(`${app.url}/health/database`)).status).toBe(200);
     await waitUntil('pg-stats reports pg_up 1', async () => pgUpIn((await timed(`${pgStats.url}/metrics`)).body) === 1, 30_000);
     await waitUntil('Prometheus sees pg_up 1', async () => (await scalarOf(prometheusUrl, 'max(pg_up{job="pg-stats"})')) === 1, 20_000);
-    const resolved = await capture!.waitFor(titled('[RESOLVED:1] DatabaseExporterDown (critical)'), 60_000);
+    const resolved = await capture!.waitFor(titled('[RESOLVED:1] PostgresDown (critical)'), 60_000);
     expect(resolved.payload.channel).toBe('#db-oncall');
     expect(resolved.payload.attachments![0]!.color).toBe('good');
 

@@ -1,13 +1,35 @@
 import type { PerfstackConfig, Severity } from '../../config/index.js';
 import { DASHBOARD_UIDS, type DashboardKey } from '../../dashboards/index.js';
-import { expandTemplate, promDuration, type Labels } from './format.js';
+import { expandTemplate, promDuration, promNumber, type Labels } from './format.js';
 import { FIXTURE_INTERVAL_MINUTES, type InputSeries } from './fixtures.js';
 
 // The one alert shape every builder produces: the rule, and next to it the promtool fixtures
 // that prove it fires and that it stays quiet.
 
-/** How long after `for:` has elapsed a test looks: lets 5m rates fill and recording rules run first. */
+/** How long after the alert fires the quiet test looks: lets 5m rates fill and recording rules run first. */
 export const SETTLE_MINUTES = 5;
+
+/**
+ * The number an alert compares against, as it appears in the expression. The mutation check
+ * (alerts/mutation.test.ts) rewrites `text` in a copy of the rule and expects the promtool tests to fail.
+ */
+export interface Threshold {
+  /** The comparison operator in front of the number (`>`, `<`, `==`), or '' for a bare number. */
+  op: string;
+  /** The number as written in `expr`, e.g. `0.5` or `(14.4 * 0.001)`; `${op} ${text}` is rewritten everywhere it occurs. */
+  text: string;
+  value: number;
+}
+
+/** The text a threshold occupies in an expression. */
+export function thresholdText(threshold: Threshold): string {
+  return threshold.op ? `${threshold.op} ${threshold.text}` : threshold.text;
+}
+
+/** `> 0.5` as a Threshold. */
+export function compare(op: string, value: number, text = promNumber(value)): Threshold {
+  return { op, text, value };
+}
 
 export interface FiringFixture {
   series: InputSeries[];
@@ -24,23 +46,33 @@ export interface AlertAnnotations {
   dashboard_url: string;
 }
 
+/** `none`: only the Watchdog, which notifies no one but the heartbeat receiver. */
+export type AlertSeverity = Severity | 'none';
+
 export interface AlertDefinition {
   name: string;
-  severity: Severity;
+  severity: AlertSeverity;
   expr: string;
   forMinutes: number;
   /** Rule labels: severity, team, and service/slo where meaningful. */
   labels: Labels;
   annotations: AlertAnnotations;
-  /** When both promtool tests look: `forMinutes + SETTLE_MINUTES`. */
+  /** The compared number, for the mutation check; undefined for alerts without one (Watchdog, absent()). */
+  threshold: Threshold | undefined;
+  /** First evaluation (minutes into the fixture) at which the firing fixture makes the expression true. */
+  activeFromMinutes: number;
+  /** `activeFromMinutes + forMinutes`: firing here, still pending one evaluation earlier. */
+  firingAtMinutes: number;
+  /** When the quiet test looks: `firingAtMinutes + SETTLE_MINUTES`. */
   evalMinutes: number;
   firing: FiringFixture;
-  quiet: InputSeries[];
+  /** Undefined only for an alert that must always fire (Watchdog). */
+  quiet: InputSeries[] | undefined;
 }
 
 export interface AlertSpec {
   name: string;
-  severity: Severity;
+  severity: AlertSeverity;
   team: string;
   /** Labels beyond severity and team, such as service or slo. */
   labels?: Labels;
@@ -50,9 +82,17 @@ export interface AlertSpec {
   /** Go template; may use $labels of the expression result and `$value | humanize...`. */
   description: string;
   dashboard: DashboardKey;
+  /** The compared number as it appears in expr; null when the alert has none (say why in a comment). */
+  threshold: Threshold | null;
+  /**
+   * First evaluation at which the firing fixture makes expr true. Default: 1 minute when expr has a
+   * range selector (rate() needs two samples), else 0.
+   */
+  activeFromMinutes?: number;
   /** Fixtures get the number of samples that covers the test's evaluation time. */
   firing: (samples: number) => FiringFixture;
-  quiet: (samples: number) => InputSeries[];
+  /** null only for an alert that must always fire. */
+  quiet: ((samples: number) => InputSeries[]) | null;
 }
 
 /** Lower-cased alert name: the heading anchor in docs/runbooks.md. */
@@ -64,8 +104,23 @@ export function dashboardUrl(config: PerfstackConfig, dashboard: DashboardKey): 
   return `${config.links.grafanaUrl}/d/${DASHBOARD_UIDS[dashboard]}`;
 }
 
+/**
+ * Default first active evaluation: rate(), increase() and friends need two samples, and so do the
+ * recording rules behind perfstack's alerts (minute 1); a plain gauge comparison holds from minute 0.
+ * Fixtures that differ say so with activeFromMinutes.
+ */
+export function defaultActiveFrom(expr: string): number {
+  const readsRecorded = /[a-z_]+:[a-z_0-9]+:[a-z_0-9]+/.test(expr);
+  return readsRecorded || /\[[0-9]+[smhdwy]/.test(expr) ? FIXTURE_INTERVAL_MINUTES : 0;
+}
+
 export function defineAlert(config: PerfstackConfig, spec: AlertSpec): AlertDefinition {
-  const evalMinutes = spec.forMinutes + SETTLE_MINUTES;
+  if (spec.threshold && !spec.expr.includes(thresholdText(spec.threshold))) {
+    throw new Error(`${spec.name}: threshold ${JSON.stringify(thresholdText(spec.threshold))} does not appear in its expression ${spec.expr}`);
+  }
+  const activeFromMinutes = spec.activeFromMinutes ?? defaultActiveFrom(spec.expr);
+  const firingAtMinutes = activeFromMinutes + spec.forMinutes;
+  const evalMinutes = firingAtMinutes + SETTLE_MINUTES;
   const samples = Math.ceil(evalMinutes / FIXTURE_INTERVAL_MINUTES) + 1;
   return {
     name: spec.name,
@@ -79,9 +134,12 @@ export function defineAlert(config: PerfstackConfig, spec: AlertSpec): AlertDefi
       runbook_url: `${config.links.runbookUrl}#${runbookAnchor(spec.name)}`,
       dashboard_url: dashboardUrl(config, spec.dashboard),
     },
+    threshold: spec.threshold ?? undefined,
+    activeFromMinutes,
+    firingAtMinutes,
     evalMinutes,
     firing: spec.firing(samples),
-    quiet: spec.quiet(samples),
+    quiet: spec.quiet ? spec.quiet(samples) : undefined,
   };
 }
 
@@ -102,33 +160,41 @@ export function alertingRule(alert: AlertDefinition): Record<string, unknown> {
   };
 }
 
-/** The two promtool test groups of an alert: it fires with full labels and annotations, and it stays quiet. */
+/**
+ * The promtool test groups of an alert. "fires": pending (no alert) one evaluation before `for:`
+ * has elapsed, firing with full labels and annotations once it has — this pins `for:` from both
+ * sides. "stays quiet": a fixture just on the other side of the threshold never fires.
+ */
 export function alertTestGroups(alert: AlertDefinition): Record<string, unknown>[] {
-  const evalTime = promDuration(alert.evalMinutes);
   const interval = promDuration(FIXTURE_INTERVAL_MINUTES);
   const expandedAnnotations = Object.fromEntries(
     Object.entries(alert.annotations).map(([key, text]) => [key, expandTemplate(text, alert.firing.resultLabels, alert.firing.value)]),
   );
-  return [
+  const pendingAt = alert.firingAtMinutes - FIXTURE_INTERVAL_MINUTES;
+  const groups: Record<string, unknown>[] = [
     {
       name: `${alertId(alert)} fires`,
       interval,
       input_series: alert.firing.series,
       alert_rule_test: [
+        ...(alert.forMinutes > 0 && pendingAt >= 0 ? [{ eval_time: promDuration(pendingAt), alertname: alert.name, exp_alerts: [] }] : []),
         {
-          eval_time: evalTime,
+          eval_time: promDuration(alert.firingAtMinutes),
           alertname: alert.name,
           exp_alerts: [{ exp_labels: { ...alert.firing.resultLabels, ...alert.labels }, exp_annotations: expandedAnnotations }],
         },
       ],
     },
-    {
+  ];
+  if (alert.quiet) {
+    groups.push({
       name: `${alertId(alert)} stays quiet`,
       interval,
       input_series: alert.quiet,
-      alert_rule_test: [{ eval_time: evalTime, alertname: alert.name, exp_alerts: [] }],
-    },
-  ];
+      alert_rule_test: [{ eval_time: promDuration(alert.evalMinutes), alertname: alert.name, exp_alerts: [] }],
+    });
+  }
+  return groups;
 }
 
 /** A recording rule: `record` is a name from `recorded` in metrics/index.ts. */

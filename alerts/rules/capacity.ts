@@ -1,6 +1,6 @@
 import type { PerfstackConfig } from '../../config/index.js';
 import { node, pgServer } from '../../metrics/index.js';
-import { defineAlert, SETTLE_MINUTES, type AlertDefinition, type RuleFile } from './alert.js';
+import { compare, defineAlert, type AlertDefinition, type RuleFile } from './alert.js';
 import { linear } from './fixtures.js';
 import { humanizers, promNumber } from './format.js';
 import { FIXTURE_DISK_BYTES, FIXTURE_FILESYSTEM, REAL_FILESYSTEMS } from './host.js';
@@ -16,7 +16,8 @@ const EARLY = 0.9;
 const LATE = 1.1;
 
 export function capacityAlerts(config: PerfstackConfig): AlertDefinition[] {
-  const evalMinutes = FORECAST_FOR_MINUTES + SETTLE_MINUTES;
+  // Seen from the evaluation at which the alert fires (predict_linear needs two samples: minute 1).
+  const evalMinutes = 1 + FORECAST_FOR_MINUTES;
   const diskHorizon = DISK_FILL_HORIZON_HOURS * 60;
   const sizeHorizon = DATABASE_GROWTH_HORIZON_DAYS * 1440;
   const limit = config.database.sizeLimitBytes;
@@ -37,6 +38,8 @@ export function capacityAlerts(config: PerfstackConfig): AlertDefinition[] {
       severity: 'warning',
       team: config.host.team,
       expr: `predict_linear(${node.fsAvail}${REAL_FILESYSTEMS}[6h], ${DISK_FILL_HORIZON_HOURS} * 3600) < 0`,
+      // The number that matters is the horizon: 24h pinned by fixtures that empty at 0.9 and 1.1 of it.
+      threshold: compare('', DISK_FILL_HORIZON_HOURS * 3600, `${DISK_FILL_HORIZON_HOURS} * 3600`),
       forMinutes: FORECAST_FOR_MINUTES,
       summary: `Filesystem predicted to fill within ${DISK_FILL_HORIZON_HOURS}h`,
       description: `At the rate of the last 6 hours, {{ $labels.mountpoint }} on {{ $labels.instance }} runs out of space within ${DISK_FILL_HORIZON_HOURS} hours.`,
@@ -49,6 +52,7 @@ export function capacityAlerts(config: PerfstackConfig): AlertDefinition[] {
       severity: 'ticket',
       team: config.database.team,
       expr: `predict_linear(${pgServer.databaseSize}[1d], ${DATABASE_GROWTH_HORIZON_DAYS} * 86400) > ${promNumber(limit)}`,
+      threshold: compare('>', limit),
       forMinutes: FORECAST_FOR_MINUTES,
       summary: `Database predicted to exceed ${humanizers.humanize1024(limit)}B within ${DATABASE_GROWTH_HORIZON_DAYS} days`,
       description: `At the growth rate of the last day, database {{ $labels.datname }} reaches {{ $value | humanize1024 }}B in ${DATABASE_GROWTH_HORIZON_DAYS} days, above the limit of ${humanizers.humanize1024(limit)}B.`,

@@ -1,7 +1,7 @@
 import type { PerfstackConfig } from '../../config/index.js';
 import { DB_OPERATION_BUCKETS, dbClient, pgServer, recorded, INFRASTRUCTURE_JOBS } from '../../metrics/index.js';
-import { defineAlert, type AlertDefinition, type AlertSpec, type RuleFile } from './alert.js';
-import { bucketAbove, bucketAtOrBelow, counter, gauge, histogram, justAbove, justBelow, type InputSeries } from './fixtures.js';
+import { compare, defineAlert, type AlertDefinition, type AlertSpec, type RuleFile } from './alert.js';
+import { bucketAbove, bucketAtOrBelow, counter, gauge, histogram, justAbove, justBelow, leLabel, stepCounter, type InputSeries } from './fixtures.js';
 import { equals, humanizers, promNumber, selector } from './format.js';
 
 // Database alerts: the client pool (pg-pool instrumentation) and the server (pg-stats exporter).
@@ -34,6 +34,22 @@ function poolGauges(used: number, samples: number, pending = 0): InputSeries[] {
   ];
 }
 
+const OPERATION_LABELS = { ...FIXTURE_POOL, [dbClient.labels.system]: 'postgresql', [dbClient.labels.operation]: 'SELECT', [dbClient.labels.querySummary]: 'fixture' };
+
+/** Steady fast operations plus exactly one slow one (at `slowSeconds`) in the first minute. */
+function oneSlowOperation(fastSeconds: number, slowSeconds: number, samples: number): InputSeries[] {
+  const per = FIXTURE_OPERATIONS_PER_SAMPLE;
+  const series = (suffix: string, labels: Record<string, string>, fast: boolean, slow: boolean): InputSeries => {
+    const name = `${dbClient.operationDuration}${suffix}{${Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+    const step = fast ? per : 0;
+    return { series: name, values: slow ? `0 ${step + 1}+${step}x${samples - 1}` : `0+${step}x${samples}` };
+  };
+  return [
+    ...[...DB_OPERATION_BUCKETS, Infinity].map((bound) => series('_bucket', { ...OPERATION_LABELS, le: leLabel(bound) }, fastSeconds <= bound, slowSeconds <= bound)),
+    series('_count', OPERATION_LABELS, true, true),
+  ];
+}
+
 function operations(seconds: number, samples: number): InputSeries[] {
   const labels = { ...FIXTURE_POOL, [dbClient.labels.system]: 'postgresql', [dbClient.labels.operation]: 'SELECT', [dbClient.labels.querySummary]: 'fixture' };
   return histogram(dbClient.operationDuration, labels, DB_OPERATION_BUCKETS, [{ seconds, count: FIXTURE_OPERATIONS_PER_SAMPLE }], samples);
@@ -51,12 +67,16 @@ export function databaseAlerts(config: PerfstackConfig): AlertDefinition[] {
   const avgFiring = justAbove(db.avgQuerySeconds);
   const indexFiring = justBelow(db.indexUsage);
   const cacheFiring = justBelow(db.cacheHit);
-  const exporterUp = (value: number, samples: number) => [gauge('up', { job: INFRASTRUCTURE_JOBS.pgStats, instance: 'pg-stats:9187' }, value, samples), gauge(pgServer.up, { job: INFRASTRUCTURE_JOBS.pgStats, instance: 'pg-stats:9187' }, 1, samples)];
+  const exporter = { job: INFRASTRUCTURE_JOBS.pgStats, instance: 'pg-stats:9187' };
+  const scraped = (up: number, pgUp: number, samples: number) => [gauge('up', exporter, up, samples), gauge(pgServer.up, exporter, pgUp, samples)];
   return [
     alert({
       name: 'DatabasePoolSaturated',
       severity: 'warning',
       expr: `${recorded.poolUtilisation} > ${promNumber(db.poolUtilisation)}`,
+      threshold: compare('>', db.poolUtilisation),
+      // Recorded from gauges: true from minute 0.
+      activeFromMinutes: 0,
       forMinutes: 5,
       summary: `Database pool above ${humanizers.humanizePercentage(db.poolUtilisation)} of its connections`,
       description: `Pool {{ $labels.${POOL} }} uses {{ $value | humanizePercentage }} of its maximum connections (limit ${humanizers.humanizePercentage(db.poolUtilisation)}); requests will soon queue for a connection.`,
@@ -67,6 +87,7 @@ export function databaseAlerts(config: PerfstackConfig): AlertDefinition[] {
       name: 'DatabasePendingRequests',
       severity: 'warning',
       expr: `sum by (${POOL}) (${dbClient.pendingRequests}) > ${db.maxPendingRequests}`,
+      threshold: compare('>', db.maxPendingRequests),
       forMinutes: 2,
       summary: `Requests are waiting for a database connection`,
       description: `{{ $value | humanize }} requests wait for a connection from pool {{ $labels.${POOL} }} (allowed: ${db.maxPendingRequests}).`,
@@ -77,16 +98,19 @@ export function databaseAlerts(config: PerfstackConfig): AlertDefinition[] {
       name: 'DatabaseConnectionTimeouts',
       severity: 'warning',
       expr: `sum by (${POOL}) (increase(${dbClient.timeouts}[5m])) > 0`,
+      threshold: compare('>', 0),
       forMinutes: 1,
       summary: `Requests time out waiting for a database connection`,
       description: `Pool {{ $labels.${POOL} }} timed out handing out connections in the last 5 minutes.`,
-      firing: (samples) => ({ series: [counter(dbClient.timeouts, FIXTURE_POOL, 1, samples)], ...poolResult }),
+      // One timeout in the window: increase() is exactly 1.
+      firing: (samples) => ({ series: [stepCounter(dbClient.timeouts, FIXTURE_POOL, 1, samples)], ...poolResult }),
       quiet: (samples) => [counter(dbClient.timeouts, FIXTURE_POOL, 0, samples)],
     }),
     alert({
       name: 'DatabaseSlowQueries',
       severity: 'warning',
       expr: `${recorded.dbAverageQuery} > ${promNumber(db.avgQuerySeconds)}`,
+      threshold: compare('>', db.avgQuerySeconds),
       forMinutes: 10,
       summary: `Average database query slower than ${humanizers.humanizeDuration(db.avgQuerySeconds)}`,
       description: `Queries through pool {{ $labels.${POOL} }} take {{ $value | humanizeDuration }} on average over 5 minutes (limit ${humanizers.humanizeDuration(db.avgQuerySeconds)}).`,
@@ -99,16 +123,19 @@ export function databaseAlerts(config: PerfstackConfig): AlertDefinition[] {
       expr:
         `sum by (${POOL}, ${dbClient.labels.querySummary}) (increase(${dbClient.operationDuration}_count[5m])) - ` +
         `sum by (${POOL}, ${dbClient.labels.querySummary}) (increase(${dbClient.operationDuration}_bucket${selector([equals('le', String(maxBucket))])}[5m])) > 0`,
+      threshold: compare('>', 0),
       forMinutes: 1,
       summary: `Database queries take longer than ${humanizers.humanizeDuration(db.maxQuerySeconds)}`,
       description: `Query {{ $labels.${dbClient.labels.querySummary} }} on pool {{ $labels.${POOL} }} finished above the ${humanizers.humanizeDuration(maxBucket)} histogram bucket in the last 5 minutes (limit ${humanizers.humanizeDuration(db.maxQuerySeconds)}).`,
-      firing: (samples) => ({ series: operations(tooSlow.upper, samples), resultLabels: { ...FIXTURE_POOL, [dbClient.labels.querySummary]: 'fixture' } }),
+      // Exactly one query above the limit among steady fast ones.
+      firing: (samples) => ({ series: oneSlowOperation(fastEnough.upper, tooSlow.upper, samples), resultLabels: { ...FIXTURE_POOL, [dbClient.labels.querySummary]: 'fixture' } }),
       quiet: (samples) => operations(fastEnough.upper, samples),
     }),
     alert({
       name: 'DatabaseIndexUsageLow',
       severity: 'ticket',
       expr: `${recorded.indexUsage} < ${promNumber(db.indexUsage)}`,
+      threshold: compare('<', db.indexUsage),
       forMinutes: 30,
       summary: `Index scans below ${humanizers.humanizePercentage(db.indexUsage)} of table scans`,
       description: `Only {{ $value | humanizePercentage }} of table scans in database {{ $labels.datname }} used an index over the last hour (expected at least ${humanizers.humanizePercentage(db.indexUsage)}).`,
@@ -119,30 +146,45 @@ export function databaseAlerts(config: PerfstackConfig): AlertDefinition[] {
       name: 'DatabaseCacheHitLow',
       severity: 'ticket',
       expr: `${recorded.cacheHit} < ${promNumber(db.cacheHit)}`,
+      threshold: compare('<', db.cacheHit),
       forMinutes: 15,
       summary: `Buffer cache hit ratio below ${humanizers.humanizePercentage(db.cacheHit)}`,
       description: `Database {{ $labels.datname }} found {{ $value | humanizePercentage }} of blocks in the buffer cache over 10 minutes (expected at least ${humanizers.humanizePercentage(db.cacheHit)}).`,
       firing: (samples) => ({ series: splitCounters(pgServer.blksHit, pgServer.blksRead, cacheFiring, samples), ...databaseResult, value: cacheFiring }),
       quiet: (samples) => splitCounters(pgServer.blksHit, pgServer.blksRead, justAbove(db.cacheHit, 1), samples),
     }),
+    // Two failures, two alerts: PostgreSQL itself down pages; the exporter down only blinds us.
+    alert({
+      name: 'PostgresDown',
+      severity: 'critical',
+      expr: `${pgServer.up}${selector([equals('job', INFRASTRUCTURE_JOBS.pgStats)])} == 0`,
+      threshold: compare('==', 0),
+      forMinutes: 1,
+      summary: `PostgreSQL does not accept connections`,
+      description: `{{ $labels.job }} on {{ $labels.instance }} answers its scrapes but cannot connect to PostgreSQL: the reference service answers 503 and the baseline store is unreachable.`,
+      firing: (samples) => ({ series: scraped(1, 0, samples), resultLabels: exporter }),
+      quiet: (samples) => scraped(1, 1, samples),
+    }),
     alert({
       name: 'DatabaseExporterDown',
-      severity: 'critical',
-      expr: `up${selector([equals('job', INFRASTRUCTURE_JOBS.pgStats)])} == 0 or ${pgServer.up} == 0`,
+      severity: 'warning',
+      expr: `up${selector([equals('job', INFRASTRUCTURE_JOBS.pgStats)])} == 0`,
+      threshold: compare('==', 0),
       forMinutes: 2,
-      summary: `PostgreSQL statistics are not being collected`,
-      description: `{{ $labels.job }} on {{ $labels.instance }} is down or cannot reach PostgreSQL; database dashboards and alerts are blind.`,
-      firing: (samples) => ({ series: exporterUp(0, samples), resultLabels: { job: INFRASTRUCTURE_JOBS.pgStats, instance: 'pg-stats:9187' } }),
-      quiet: (samples) => exporterUp(1, samples),
+      summary: `The pg-stats exporter cannot be scraped`,
+      description: `{{ $labels.job }} on {{ $labels.instance }} does not answer Prometheus's scrapes: PostgreSQL statistics are not collected, so database dashboards and alerts (PostgresDown included) are blind.`,
+      firing: (samples) => ({ series: scraped(0, 1, samples).slice(0, 1), resultLabels: exporter }),
+      quiet: (samples) => scraped(1, 1, samples).slice(0, 1),
     }),
     alert({
       name: 'DatabaseDeadlocks',
       severity: 'warning',
       expr: `sum by (datname) (increase(${pgServer.deadlocks}[10m])) > 0`,
+      threshold: compare('>', 0),
       forMinutes: 1,
       summary: `PostgreSQL detected deadlocks`,
       description: `Database {{ $labels.datname }} aborted transactions to break deadlocks in the last 10 minutes.`,
-      firing: (samples) => ({ series: [counter(pgServer.deadlocks, FIXTURE_DATABASE, 1, samples)], ...databaseResult }),
+      firing: (samples) => ({ series: [stepCounter(pgServer.deadlocks, FIXTURE_DATABASE, 1, samples)], ...databaseResult }),
       quiet: (samples) => [counter(pgServer.deadlocks, FIXTURE_DATABASE, 0, samples)],
     }),
   ];

@@ -93,3 +93,39 @@ export function histogram(
     counter(`${metric}_sum`, labels, sum, samples),
   ];
 }
+
+/**
+ * Observations per sample (`total` of them) whose histogram_quantile(q) is exactly `target`:
+ * a share at or below the target's bucket, a share inside it, and the rest above it, so that
+ * the interpolated rank lands on `target`. Lets latency fixtures sit just above or below an SLA.
+ */
+export function quantileMix(buckets: readonly number[], q: number, target: number, total: number, what: string): { seconds: number; count: number }[] {
+  const index = buckets.findIndex((bound) => bound >= target);
+  const hi = buckets[index];
+  if (index < 0 || hi === undefined) throw new Error(`${what}: ${target}s is above the largest histogram bucket (${buckets.join(', ')})`);
+  const lo = index > 0 ? buckets[index - 1]! : 0;
+  const position = (target - lo) / (hi - lo);
+  // below: observations at lo (counted in le=lo); inside: at hi; above: past hi.
+  const [below, inside] = q >= position && position < 1 ? [(q - position) / (1 - position), (1 - q) / (1 - position)] : [0, q / position];
+  if (below > 0 && lo === 0) throw new Error(`${what}: ${target}s is in the first histogram bucket; no fixture can place the quantile there`);
+  const above = 1 - below - inside;
+  const beyond = buckets[index + 1] ?? hi * 2;
+  return [
+    { seconds: lo, count: below * total },
+    { seconds: hi, count: inside * total },
+    { seconds: beyond, count: above * total },
+  ].filter((o) => o.count > 1e-9);
+}
+
+/** A counter that is 0 and steps to 1 at sample `at`: increase() over a window that holds the step is exactly 1. */
+export function stepCounter(metric: string, labels: Labels, at: number, samples: number): InputSeries {
+  const before = Array.from({ length: at }, () => '0').join(' ');
+  return { series: seriesName(metric, labels), values: `${before}${before ? ' ' : ''}1+0x${Math.max(samples - at, 0)}` };
+}
+
+/** A counter that counts one event every `every` samples: increase() over a window of `every` samples is exactly 1. */
+export function sparseCounter(metric: string, labels: Labels, every: number, samples: number): InputSeries {
+  const blocks = Math.ceil((samples + 1) / every);
+  const values = Array.from({ length: blocks }, (_, k) => (every === 1 ? `${k}` : `${k}x${every - 1}`)).join(' ');
+  return { series: seriesName(metric, labels), values };
+}

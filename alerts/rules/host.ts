@@ -1,6 +1,6 @@
 import type { PerfstackConfig } from '../../config/index.js';
 import { node, INFRASTRUCTURE_JOBS, REAL_FILESYSTEM_MATCHER } from '../../metrics/index.js';
-import { defineAlert, type AlertDefinition, type AlertSpec, type RuleFile } from './alert.js';
+import { compare, defineAlert, type AlertDefinition, type AlertSpec, type RuleFile } from './alert.js';
 import { counter, gauge, justAbove, justBelow, type InputSeries } from './fixtures.js';
 import { humanizers, promNumber, selector } from './format.js';
 
@@ -42,6 +42,7 @@ export function hostAlerts(config: PerfstackConfig): AlertDefinition[] {
     alert({
       name: 'HostCpuHigh',
       expr: `1 - avg by (instance) (rate(${node.cpuSeconds}{mode="idle"}[5m])) > ${promNumber(host.cpu)}`,
+      threshold: compare('>', host.cpu),
       summary: `Host CPU busy above ${humanizers.humanizePercentage(host.cpu)}`,
       description: `CPU on {{ $labels.instance }} is {{ $value | humanizePercentage }} busy over 5 minutes (limit ${humanizers.humanizePercentage(host.cpu)}); load test results from this host are suspect.`,
       firing: (samples) => ({ series: idleCpu(cpu.firing, samples), resultLabels: { instance: FIXTURE_HOST.instance }, value: cpu.firing }),
@@ -50,6 +51,7 @@ export function hostAlerts(config: PerfstackConfig): AlertDefinition[] {
     alert({
       name: 'HostMemoryHigh',
       expr: `1 - (${node.memAvailable} / ${node.memTotal}) > ${promNumber(host.memory)}`,
+      threshold: compare('>', host.memory),
       summary: `Host memory use above ${humanizers.humanizePercentage(host.memory)}`,
       description: `{{ $labels.instance }} uses {{ $value | humanizePercentage }} of its memory (limit ${humanizers.humanizePercentage(host.memory)}).`,
       firing: (samples) => ({ series: memory(mem.firing, samples), resultLabels: FIXTURE_HOST, value: mem.firing }),
@@ -58,6 +60,7 @@ export function hostAlerts(config: PerfstackConfig): AlertDefinition[] {
     alert({
       name: 'HostDiskHigh',
       expr: `1 - (${node.fsAvail}${REAL_FILESYSTEMS} / ${node.fsSize}${REAL_FILESYSTEMS}) > ${promNumber(host.disk)}`,
+      threshold: compare('>', host.disk),
       summary: `Filesystem use above ${humanizers.humanizePercentage(host.disk)}`,
       description: `{{ $labels.mountpoint }} on {{ $labels.instance }} is {{ $value | humanizePercentage }} full (limit ${humanizers.humanizePercentage(host.disk)}).`,
       firing: (samples) => ({ series: disk(fs.firing, samples), resultLabels: FIXTURE_FILESYSTEM, value: fs.firing }),

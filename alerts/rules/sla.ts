@@ -1,7 +1,8 @@
 import type { PerfstackConfig, ServiceConfig } from '../../config/index.js';
 import { HTTP_DURATION_BUCKETS, k6, recorded } from '../../metrics/index.js';
-import { defineAlert, type AlertDefinition, type RuleFile } from './alert.js';
-import { bucketAbove, bucketAtOrBelow, gauge, justAbove, justBelow, type InputSeries } from './fixtures.js';
+import { compare, defineAlert, type AlertDefinition, type RuleFile } from './alert.js';
+import { counter, justAbove, justBelow, quantileMix, type InputSeries } from './fixtures.js';
+import { SCENARIOS } from '../../k6/scenarios.js';
 import { equals, humanizers, promNumber, selector } from './format.js';
 import { requestsPerSample, requestsWithErrorRatio, serviceTraffic } from './http.js';
 
@@ -17,8 +18,17 @@ const QUANTILE_TARGETS = [
 /** Steady traffic for fixtures that are not about throughput. */
 const FIXTURE_REQUESTS_PER_SAMPLE = 6000;
 
-/** A load test is running: k6 reports virtual users. */
-export const LOAD_TEST_RUNNING = `on() sum(${k6.vus}) > 0`;
+/**
+ * The scenarios whose k6 thresholds assert throughput (k6/scenarios.ts; imported from the file
+ * itself, not k6/index.ts, so rules do not load the load engine).
+ */
+export const THROUGHPUT_SCENARIOS = SCENARIOS.filter((s) => s.throughput).map((s) => s.name);
+
+/** The service receives load-test requests from a scenario that asserts throughput. */
+export function underThroughputLoad(service: ServiceConfig): string {
+  const matchers = [equals('service', service.name), `${k6.labels.scenario}=~${JSON.stringify(THROUGHPUT_SCENARIOS.join('|'))}`];
+  return `sum by (service) (rate(${k6.httpReqs}${selector(matchers)}[5m])) > 0`;
+}
 
 function recordedFor(service: ServiceConfig, record: string): string {
   return `${record}${selector([equals('service', service.name)])}`;
@@ -29,8 +39,9 @@ function latencyAlerts(config: PerfstackConfig, service: ServiceConfig): AlertDe
     const threshold = service.sla.latency[key];
     if (threshold === undefined) return [];
     const field = `services.${service.name}.sla.latency.${key}`;
-    const slow = bucketAbove(HTTP_DURATION_BUCKETS, threshold, field);
-    const fast = bucketAtOrBelow(HTTP_DURATION_BUCKETS, threshold, field);
+    const slow = justAbove(threshold);
+    const fast = justBelow(threshold);
+    const mix = (seconds: number) => quantileMix(HTTP_DURATION_BUCKETS, q, seconds, FIXTURE_REQUESTS_PER_SAMPLE, field);
     const alertName = `ServiceLatency${name.toUpperCase()}High`;
     return [
       defineAlert(config, {
@@ -43,13 +54,14 @@ function latencyAlerts(config: PerfstackConfig, service: ServiceConfig): AlertDe
         summary: `${service.title}: ${name} latency above the ${humanizers.humanizeDuration(threshold)} SLA`,
         description: `${name} latency of ${service.name} is {{ $value | humanizeDuration }} over the last 5 minutes, above the SLA of ${humanizers.humanizeDuration(threshold)}.`,
         dashboard: 'service',
-        // Every request lands in one bucket, so the quantile interpolates inside it.
+        threshold: compare('>', threshold),
+        // Latencies mixed so that the interpolated quantile is 10 % above (firing) or below (quiet) the SLA.
         firing: (samples) => ({
-          series: serviceTraffic(service, { ok: FIXTURE_REQUESTS_PER_SAMPLE, seconds: slow.upper }, samples),
+          series: serviceTraffic(service, { ok: 0, okLatencies: mix(slow) }, samples),
           resultLabels: { service: service.name },
-          value: slow.lower + (slow.upper - slow.lower) * q,
+          value: slow,
         }),
-        quiet: (samples) => serviceTraffic(service, { ok: FIXTURE_REQUESTS_PER_SAMPLE, seconds: fast.upper }, samples),
+        quiet: (samples) => serviceTraffic(service, { ok: 0, okLatencies: mix(fast) }, samples),
       }),
     ];
   });
@@ -76,6 +88,7 @@ function errorRateAlerts(config: PerfstackConfig, service: ServiceConfig): Alert
       summary: `${service.title}: 5xx ratio above ${humanizers.humanizePercentage(tier.threshold)}`,
       description: `${service.name} answers {{ $value | humanizePercentage }} of requests with a 5xx status over the last 5 minutes (${tier.severity} above ${humanizers.humanizePercentage(tier.threshold)}).`,
       dashboard: 'service',
+      threshold: compare('>', tier.threshold),
       firing: (samples) => ({
         series: serviceTraffic(service, requestsWithErrorRatio(tier.firingRatio), samples),
         resultLabels: { service: service.name },
@@ -89,8 +102,13 @@ function errorRateAlerts(config: PerfstackConfig, service: ServiceConfig): Alert
 function throughputAlerts(config: PerfstackConfig, service: ServiceConfig): AlertDefinition[] {
   const minimum = service.sla.minThroughputRps;
   if (minimum === undefined) return [];
-  const loadTest = (samples: number): InputSeries[] => [gauge(k6.vus, { testid: 'fixture' }, 10, samples)];
-  const withRate = (rps: number, samples: number) => [...serviceTraffic(service, { ok: requestsPerSample(rps) }, samples), ...loadTest(samples)];
+  const loadTest = (scenario: string, samples: number): InputSeries[] => [
+    counter(k6.httpReqs, { testid: 'fixture', [k6.labels.scenario]: scenario, service: service.name }, 600, samples),
+  ];
+  const withRate = (rps: number, samples: number, scenario = THROUGHPUT_SCENARIOS[0] ?? 'load') => [
+    ...serviceTraffic(service, { ok: requestsPerSample(rps) }, samples),
+    ...loadTest(scenario, samples),
+  ];
   const firingRps = justBelow(minimum);
   return [
     defineAlert(config, {
@@ -98,13 +116,14 @@ function throughputAlerts(config: PerfstackConfig, service: ServiceConfig): Aler
       severity: 'warning',
       team: service.team,
       labels: { service: service.name },
-      // Only during a load test: an idle service is not an SLA breach. A service with no traffic
-      // at all is left out too, because a load test may target only some services.
-      expr: `${recordedFor(service, recorded.requestRate)} < ${promNumber(minimum)} and ${LOAD_TEST_RUNNING}`,
+      // Only for a service that a throughput-asserting scenario (load, soak, …) is driving right now:
+      // an idle service, or one that a smoke or stress run does not hold to throughput, is no breach.
+      expr: `${recordedFor(service, recorded.requestRate)} < ${promNumber(minimum)} and on(service) ${underThroughputLoad(service)}`,
       forMinutes: 5,
       summary: `${service.title}: throughput below ${humanizers.humanize(minimum)} req/s during a load test`,
-      description: `${service.name} serves {{ $value | humanize }} req/s while a k6 load test runs, below the SLA minimum of ${humanizers.humanize(minimum)} req/s.`,
+      description: `${service.name} serves {{ $value | humanize }} req/s while a load test that asserts throughput drives it, below the SLA minimum of ${humanizers.humanize(minimum)} req/s.`,
       dashboard: 'k6',
+      threshold: compare('<', minimum),
       firing: (samples) => ({ series: withRate(firingRps, samples), resultLabels: { service: service.name }, value: firingRps }),
       quiet: (samples) => withRate(justAbove(minimum), samples),
     }),

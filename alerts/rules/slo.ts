@@ -1,6 +1,6 @@
 import type { PerfstackConfig, ServiceConfig, SloConfig } from '../../config/index.js';
 import { HTTP_DURATION_BUCKETS, recorded } from '../../metrics/index.js';
-import { defineAlert, type AlertDefinition, type RuleFile } from './alert.js';
+import { compare, defineAlert, type AlertDefinition, type RuleFile } from './alert.js';
 import { bucketAbove, justAbove, justBelow, type InputSeries } from './fixtures.js';
 import { equals, humanizers, promNumber, selector } from './format.js';
 import { requestsWithErrorRatio, serviceTraffic } from './http.js';
@@ -69,6 +69,7 @@ function sloAlerts(config: PerfstackConfig, slo: SloConfig): AlertDefinition[] {
         `${humanizers.humanizePercentage(Number(promNumber(threshold)))} is ${tier.factor}x the error budget of SLO ${slo.name} ` +
         `(objective ${humanizers.humanizePercentage(slo.objective)} over ${slo.window}); ${sliText} were {{ $value | humanizePercentage }} over the last ${tier.longWindow}, and still above it over ${tier.shortWindow}.`,
       dashboard: 'slo',
+      threshold: compare('>', threshold, thresholdExpr),
       firing: (samples) => ({
         series: sliTraffic(service, slo, firingRatio, samples),
         resultLabels: { slo: slo.name, service: service.name },
