@@ -260,11 +260,14 @@ async function execute(
     segment,
     stopSignal: stop.signal,
     now: () => performance.now(),
-    newVU(slot) {
+    newVU(_slot) {
       nextVuId += 1;
       vusMax += 1;
       run.instance.vusInitialized = vusMax;
-      return new VirtualUser(nextVuId, slot === undefined ? nextVuId : slot + 1);
+      // Fix: idInTest was the VU's slot within its scenario (slot + 1), so two scenarios running at
+      // once gave out the same ids, and arrival-rate VUs of different instances too. k6 numbers
+      // VUs across the whole test: the instance's n-th VU is the n-th index its segment owns.
+      return new VirtualUser(nextVuId, segment.indexInTest(nextVuId - 1) + 1);
     },
     activeVUs(delta) {
       vusActive += delta;
@@ -276,7 +279,10 @@ async function execute(
     async runIteration(vu, scenario, iterationInScenario, iterationInTest, signal): Promise<IterationOutcome> {
       const config = consolidated.scenarios.find((s) => s.name === scenario.name);
       const fn = exports[config?.exec ?? 'default'] as (data: unknown) => unknown;
-      const context: IterationContext = { vu, scenario, iterationInScenario, iterationInTest: iterationInTest >= 0 ? iterationInTest : iterationInScenario, group: '', signal, stage: 'default' };
+      // Fix: constant-vus and ramping-vus pass -1; their iterationInTest was the instance's own count,
+      // repeated by every instance of a segmented test. The instance's n-th iteration is the n-th
+      // index its segment owns (k6: unique across instances, with gaps).
+      const context: IterationContext = { vu, scenario, iterationInScenario, iterationInTest: iterationInTest >= 0 ? iterationInTest : segment.indexInTest(iterationInScenario), group: '', signal, stage: 'default' };
       const started = performance.now();
       let outcome: IterationOutcome = 'completed';
       let onAbort: (() => void) | undefined;

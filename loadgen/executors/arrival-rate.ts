@@ -13,9 +13,10 @@ type ArrivalConfig = Config<'constant-arrival-rate'> | Config<'ramping-arrival-r
 export type StartSchedule = (j: number) => number | undefined;
 
 export function constantSchedule(rate: number, timeUnitMs: number, durationMs: number): StartSchedule {
-  const interval = timeUnitMs / rate;
   return (j) => {
-    const at = j * interval;
+    // Fix: j × (timeUnit / rate) drifts below the true value (7 per minute: the 14th start came out
+    // at 119 999.99… ms < 2 min, one start too many); j × timeUnit / rate is exact where it is whole.
+    const at = (j * timeUnitMs) / rate;
     return at < durationMs ? at : undefined;
   };
 }

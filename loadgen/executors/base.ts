@@ -94,7 +94,10 @@ export abstract class Executor<C extends ScenarioConfig = ScenarioConfig> {
   protected async finish(work: Promise<unknown>, endsAt: number): Promise<void> {
     const deadline = endsAt + this.config.gracefulStop - this.host.now();
     const timeout = new AbortController();
-    await Promise.race([work, wait(deadline, this.host.stopSignal)]);
+    // Fix: the gracefulStop timer must be cancelled when the work ends first; it used to be left
+    // pending (the controller below was never passed in), which kept the process alive for the
+    // whole gracefulStop (30 s by default) after every run.
+    await Promise.race([work, wait(deadline, AbortSignal.any([this.host.stopSignal, timeout.signal]))]);
     timeout.abort();
     this.interruptAll();
     await work;

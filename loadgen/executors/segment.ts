@@ -72,6 +72,18 @@ export class ExecutionSegment {
     return count;
   }
 
+  /**
+   * The whole test's index of this instance's k-th (0-based) index: the inverse of owns()/scale().
+   * Added so VU ids (idInTest) and the closed-model executors' iterationInTest are unique across
+   * instances, as k6 documents (sequential from 1 or 0, with gaps in distributed runs).
+   */
+  indexInTest(k: number): number {
+    if (this.isFull) return k;
+    const positions: number[] = [];
+    for (let p = 0; p < this.period; p++) if (this.owned[p]) positions.push(p);
+    return Math.floor(k / positions.length) * this.period + (positions[k % positions.length] as number);
+  }
+
   /** "1/3:2/3" for logs and labels. */
   toString(): string {
     const f = (x: Fraction) => (x.p === 0 ? '0' : x.p === x.q ? '1' : `${x.p}/${x.q}`);

@@ -127,11 +127,14 @@ export class PerVuIterations extends Executor<Config<'per-vu-iterations'>> {
     const loops = this.ownedSlots(this.config.vus).map(async (slot) => {
       const vu = this.host.newVU(slot);
       this.host.activeVUs(1);
+      let i = 0;
       try {
-        for (let i = 0; i < this.config.iterations && !this.stopped && this.host.now() < end; i++) await this.iterate(vu, slot * this.config.iterations + i);
+        for (; i < this.config.iterations && !this.stopped && this.host.now() < end; i++) await this.iterate(vu, slot * this.config.iterations + i);
       } finally {
         this.host.activeVUs(-1);
       }
+      // Fix: k6 counts the iterations maxDuration left unstarted in dropped_iterations; they were not counted.
+      if (!this.stopped) for (; i < this.config.iterations; i++) this.host.dropped(this.info);
     });
     await this.finish(Promise.all(loops), end);
   }
@@ -161,5 +164,7 @@ export class SharedIterations extends Executor<Config<'shared-iterations'>> {
       }
     });
     await this.finish(Promise.all(loops), end);
+    // Fix: k6 counts the iterations maxDuration left unstarted in dropped_iterations; they were not counted.
+    if (!this.stopped) for (; next < queue.length; next++) this.host.dropped(this.info);
   }
 }

@@ -9,6 +9,9 @@ type Checkers<T> = Record<string, (value: T) => unknown>;
 export function check<T>(value: T, checkers: Checkers<T>, tags?: Record<string, string>): boolean {
   const run = activeRun();
   const context = run.current();
+  // Fix: an interrupted iteration's code that carries on in the background must not add checks
+  // (k6 stops the VU's code at the interruption), as k6/http already refuses its requests.
+  if (context?.stage === 'default' && context.signal.aborted) throw new Error('the iteration was interrupted (gracefulStop ran out)');
   const base = run.baseTags(context);
   const groupPath = context?.group ?? '';
   let results = run.checkResults.get(groupPath);
@@ -45,7 +48,10 @@ export function group<T>(name: string, fn: () => T): T {
   const inner = { ...context, group: `${context.group}::${name}` };
   const started = performance.now();
   const groupDuration = run.registry.define('group_duration', 'trend', 'time');
-  const finish = () => run.emit(groupDuration, performance.now() - started, run.tagSet(run.baseTags(inner)));
+  // (Not for an interrupted iteration: its group did not finish.)
+  const finish = () => {
+    if (!inner.signal.aborted) run.emit(groupDuration, performance.now() - started, run.tagSet(run.baseTags(inner)));
+  };
   const result = iterationStorage.run(inner, fn);
   if (result instanceof Promise) return result.finally(finish) as T;
   finish();

@@ -16,8 +16,11 @@ const vu = {
   get iterationInInstance() {
     return context()?.vu?.iterationInInstance ?? 0;
   },
+  // Fix: this returned the scenario-wide index (the same as scenario.iterationInInstance); k6
+  // documents it as this VU's own iteration number in the scenario. A VU serves one scenario in
+  // perfstack's engine, so that is the VU's iteration count (advanced when an iteration ends).
   get iterationInScenario() {
-    return context()?.iterationInScenario ?? 0;
+    return context()?.vu?.iterationInInstance ?? 0;
   },
   get tags() {
     return context()?.vu?.tags ?? {};

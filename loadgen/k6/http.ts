@@ -66,10 +66,11 @@ function canonical(name: string): string {
 }
 
 export class Response {
+  private headerCache: Record<string, string> | undefined;
   constructor(
     readonly status: number,
     readonly status_text: string,
-    readonly headers: Record<string, string>,
+    private readonly rawHeaders: readonly Buffer[],
     readonly body: string | ArrayBuffer | null,
     readonly timings: Timings,
     readonly url: string,
@@ -80,6 +81,20 @@ export class Response {
     readonly remote_ip: string,
     readonly remote_port: number,
   ) {}
+
+  /** Response headers with Go-style canonical names; built on first read (most scripts never look). */
+  get headers(): Record<string, string> {
+    if (!this.headerCache) {
+      const headers: Record<string, string> = {};
+      for (let i = 0; i + 1 < this.rawHeaders.length; i += 2) {
+        const name = canonical(String(this.rawHeaders[i]));
+        const value = String(this.rawHeaders[i + 1]);
+        headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+      }
+      this.headerCache = headers;
+    }
+    return this.headerCache;
+  }
 
   /** The body as JSON, or the value at a simple dotted selector ("items.0.id"). */
   json(selector?: string): unknown {
@@ -309,12 +324,6 @@ function record(
   const code = error ? (error.code === 'K6_TIMEOUT' ? ERROR_CODES.timeout : errorCode(error)) : status >= 400 ? 1000 + status : 0;
   const message = error ? error.message : '';
 
-  const responseHeaders: Record<string, string> = {};
-  for (let i = 0; i + 1 < handler.rawHeaders.length; i += 2) {
-    const name = canonical(String(handler.rawHeaders[i]));
-    const value = String(handler.rawHeaders[i + 1]);
-    responseHeaders[name] = name in responseHeaders ? `${responseHeaders[name]}, ${value}` : value;
-  }
   let body: string | ArrayBuffer | null = null;
   if (!error && responseType !== 'none') {
     const bytes = handler.chunks.length === 1 ? (handler.chunks[0] as Buffer) : Buffer.concat(handler.chunks);
@@ -354,7 +363,7 @@ function record(
   return new Response(
     status,
     handler.statusText ? `${status} ${handler.statusText}` : '',
-    responseHeaders,
+    handler.rawHeaders,
     body,
     timings,
     url,

@@ -16,6 +16,10 @@ abstract class CustomMetric {
   }
   add(value: number | boolean, tags?: Record<string, string>): void {
     const run = activeRun();
+    // Fix: an interrupted iteration's code goes on in the background (a promise cannot be killed);
+    // its samples were still counted. k6 stops the VU's code at the interruption: stop it here too.
+    const context = run.current();
+    if (context?.stage === 'default' && context.signal.aborted) throw new Error('the iteration was interrupted (gracefulStop ran out)');
     const number = typeof value === 'boolean' ? (value ? 1 : 0) : Number(value);
     if (!Number.isFinite(number)) throw new Error(`${this.name}.add(): ${String(value)} is not a number`);
     run.emit(this.metric, number, run.tagSet(run.baseTags(), tags));

@@ -44,7 +44,23 @@ function frameOf(bundle: BundledScript, stack: string | undefined, skip = 0): Wh
 function installGlobals(bundle: BundledScript, env: Record<string, string>, entry: string): () => void {
   const names = ['__ENV', '__VU', '__ITER', 'open'] as const;
   const previous = names.map((name) => Object.getOwnPropertyDescriptor(globalThis, name));
-  Object.defineProperty(globalThis, '__ENV', { value: env, configurable: true, writable: true });
+  // Fix: a scenario's `env` option never reached __ENV. k6 layers it over the run's variables for
+  // the code of that scenario; one merged object per scenario, so writes to it persist.
+  let runEnv = env;
+  const scenarioEnvs = new WeakMap<object, Record<string, string>>();
+  Object.defineProperty(globalThis, '__ENV', {
+    configurable: true,
+    get: () => {
+      const scenario = iterationStorage.getStore()?.scenario;
+      if (!scenario || Object.keys(scenario.env).length === 0) return runEnv;
+      let merged = scenarioEnvs.get(scenario);
+      if (!merged) scenarioEnvs.set(scenario, (merged = { ...runEnv, ...scenario.env }));
+      return merged;
+    },
+    set: (value: Record<string, string>) => {
+      runEnv = value;
+    },
+  });
   Object.defineProperty(globalThis, '__VU', { get: () => iterationStorage.getStore()?.vu?.idInTest ?? 0, configurable: true });
   Object.defineProperty(globalThis, '__ITER', { get: () => iterationStorage.getStore()?.vu?.iterationInInstance ?? 0, configurable: true });
   Object.defineProperty(globalThis, 'open', {
