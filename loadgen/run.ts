@@ -326,7 +326,16 @@ async function execute(
 
   // abortOnFail: judge the thresholds every 2 s while the scenarios run.
   const abortable = thresholds.some((t) => t.expressions.some((e) => e.abortOnFail));
-  const valuesOf = (key: string) => registry.values(key, [...new Set([...trendStats, 'p(90)', 'p(95)', 'p(99)', 'med', 'avg', 'min', 'max', ...thresholds.flatMap((t) => t.expressions.map((e) => e.stat))])], elapsed());
+  const statsNeeded = [...new Set([...trendStats, 'p(90)', 'p(95)', 'p(99)', 'med', 'avg', 'min', 'max', ...thresholds.flatMap((t) => t.expressions.map((e) => e.stat))])];
+  // Under an execution segment this instance sees its share of the test: counts and throughput are
+  // judged as the whole test's (divided by the share), so `http_reqs: rate>50` means the same on
+  // every instance as on one. Latencies, rates and gauges need no scaling.
+  const valuesOf = (key: string) => {
+    const values = registry.values(key, statsNeeded, elapsed());
+    const metric = registry.get(key.split('{')[0] as string);
+    if (!values || segment.isFull || metric?.info.type !== 'counter') return values;
+    return { ...values, count: (values.count ?? 0) / segment.share, rate: (values.rate ?? 0) / segment.share };
+  };
   const judge = () => evaluateThresholds(thresholds, (key) => valuesOf(key), elapsed());
   const abortTimer = abortable
     ? setInterval(() => {

@@ -82,4 +82,22 @@ describe('thresholds', () => {
     expect(ranMs).toBeGreaterThanOrEqual(4000);
     expect(ranMs).toBeLessThan(12_000);
   });
+
+  it('under an execution segment, counts and throughput are judged for the whole test, latencies as measured', async () => {
+    // 2 × 20 iterations/s over 2 s: each of two segments sees half. `count>=60` holds for the test
+    // (80 requests) but not for one half (40) judged on its own.
+    const options = JSON.stringify({
+      scenarios: { main: { executor: 'constant-arrival-rate', rate: 20, timeUnit: '1s', duration: '2s', preAllocatedVUs: 4 } },
+      thresholds: { http_reqs: ['count>=60'], 'http_req_duration{name:/slow}': ['p(95)<1000'] },
+    });
+    const half = await run('tagged.ts', target, { env: { OPTIONS: options }, executionSegment: '0:1/2', executionSegmentSequence: '0,1/2,1' });
+    const requests = half.summary?.metrics.http_reqs?.values.count ?? 0;
+    console.log(`segment 0:1/2 sent ${requests} requests; judged as ${half.evaluation?.results.http_reqs?.['count>=60']?.value} for the test`);
+    expect(requests).toBe(40);
+    expect(half.evaluation?.results.http_reqs?.['count>=60']).toEqual({ ok: true, value: 80 });
+    expect(half.exitCode).toBe(0);
+    const whole = await run('tagged.ts', target, { env: { OPTIONS: options.replace('"rate":20', '"rate":10') } });
+    expect(whole.summary?.metrics.http_reqs?.values.count).toBe(40);
+    expect(whole.exitCode).toBe(99);
+  });
 });
