@@ -1,11 +1,12 @@
-// Regression statistics: change-point detection and compareKpi, each against a named baseline.
+// Regression statistics: change detection and compareKpi, each against a named baseline.
 //
 //   npx vitest bench --run bench/regression-stats.bench.ts
 //
 // Cases (each with a named baseline):
-//   changePoints 10,000 points : window 200 (what perfstack history uses on long series) vs window 1000
-//   changePoints 2,000 points  : window 200 vs no window (the whole series at once)
-//   compareKpi ×1,000 series   : run values, 2,000 resamples vs 500; per-request samples (Mann–Whitney)
+//   detectChanges 10,000 points : perfstack's detector vs E-divisive (window 200, what Otava does)
+//   detectChanges 2,000 points  : the same
+//   compareKpi ×1,000 series    : run values (5 vs 1 runs); per-request samples (5 runs × 200 vs 1 × 200)
+// Side by side with Apache Otava itself: bench/changepoints/speed.ts.
 // The figures written to bench/results/regression-stats.json come from timing loops run while the
 // file loads (vitest's bench mode runs no afterAll hooks and tinybench does not await teardown):
 // REPEATS runs of each case, interleaved, median per case and the ratio to its baseline.
@@ -13,7 +14,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { bench, describe } from 'vitest';
-import { changePoints, compareKpi } from '../regression/stats/index.js';
+import { compareKpi, detectChanges, eDivisive } from '../regression/stats/index.js';
 import { createRandom, normalSeries } from '../regression/stats/synthetic.js';
 import { median } from './stats.js';
 import { writeJsonAtomic } from './write-json.js';
@@ -33,24 +34,26 @@ const noise = (() => {
 })();
 const samples = (() => {
   const random = createRandom(4);
-  return Array.from({ length: 1000 }, () => ({ baselineSamples: normalSeries(random, 200, 0.1, 0.01), candidateSamples: normalSeries(random, 200, 0.1, 0.01) }));
+  return Array.from({ length: 1000 }, () => ({
+    baselineSamples: Array.from({ length: 5 }, () => normalSeries(random, 200, 0.1, 0.01)),
+    candidateSamples: [normalSeries(random, 200, 0.1, 0.01)],
+  }));
 })();
 
-function compareAll(resamples: number, withSamples: boolean): void {
+function compareAll(withSamples: boolean): void {
   for (let i = 0; i < noise.length; i++) {
     const series = noise[i] as (typeof noise)[number];
-    compareKpi({ ...series, ...(withSamples ? samples[i] : {}), direction: 'lower-is-better', minEffect: 0.05, alpha: 0.01, resamples });
+    compareKpi({ ...series, ...(withSamples ? samples[i] : {}), statistic: 'p95', direction: 'lower-is-better', minEffect: 0.05, alpha: 0.01 });
   }
 }
 
 const CASES = {
-  'changePoints 10,000 points, window 200': () => void changePoints(long, { window: 200 }),
-  'changePoints 10,000 points, window 1000 (baseline)': () => void changePoints(long, { window: 1000 }),
-  'changePoints 2,000 points, window 200': () => void changePoints(medium, { window: 200 }),
-  'changePoints 2,000 points, no window (baseline)': () => void changePoints(medium),
-  'compareKpi 1,000 series, run values, 2,000 resamples': () => compareAll(2000, false),
-  'compareKpi 1,000 series, run values, 500 resamples (baseline)': () => compareAll(500, false),
-  'compareKpi 1,000 series, per-request samples 200 vs 200, 2,000 resamples': () => compareAll(2000, true),
+  'detectChanges 10,000 points': () => void detectChanges(long),
+  'E-divisive 10,000 points, window 200 (baseline)': () => void eDivisive(long, { window: 200 }),
+  'detectChanges 2,000 points': () => void detectChanges(medium),
+  'E-divisive 2,000 points, window 200 (baseline)': () => void eDivisive(medium, { window: 200 }),
+  'compareKpi 1,000 series, run values': () => compareAll(false),
+  'compareKpi 1,000 series, per-request samples, 5 runs × 200 vs 1 × 200': () => compareAll(true),
 } as const;
 type CaseName = keyof typeof CASES;
 
@@ -71,9 +74,8 @@ const result = {
   environment: { nodeVersion: process.version, cpuCount: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', date: new Date().toISOString() },
   medians,
   speedupOverBaseline: {
-    'changePoints 10,000 points: window 200 vs window 1000': ratio('changePoints 10,000 points, window 200', 'changePoints 10,000 points, window 1000 (baseline)'),
-    'changePoints 2,000 points: window 200 vs no window': ratio('changePoints 2,000 points, window 200', 'changePoints 2,000 points, no window (baseline)'),
-    'compareKpi: 2,000 vs 500 resamples (cost ratio, < 1 means slower)': ratio('compareKpi 1,000 series, run values, 2,000 resamples', 'compareKpi 1,000 series, run values, 500 resamples (baseline)'),
+    'detectChanges vs E-divisive, 10,000 points': ratio('detectChanges 10,000 points', 'E-divisive 10,000 points, window 200 (baseline)'),
+    'detectChanges vs E-divisive, 2,000 points': ratio('detectChanges 2,000 points', 'E-divisive 2,000 points, window 200 (baseline)'),
   },
 };
 await writeJsonAtomic(RESULT_FILE, result);
@@ -81,18 +83,17 @@ console.info(JSON.stringify(result, null, 2));
 
 const options = { time: 1000, iterations: 3 };
 
-describe('changePoints on 10,000 points (9 steps)', () => {
-  bench('window 200', () => void changePoints(long, { window: 200 }), options);
-  bench('baseline: window 1000', () => void changePoints(long, { window: 1000 }), options);
+describe('change detection on 10,000 points (9 steps)', () => {
+  bench('detectChanges', () => void detectChanges(long), options);
+  bench('baseline: E-divisive, window 200', () => void eDivisive(long, { window: 200 }), options);
 });
 
-describe('changePoints on 2,000 points (1 step)', () => {
-  bench('window 200', () => void changePoints(medium, { window: 200 }), options);
-  bench('baseline: no window', () => void changePoints(medium), options);
+describe('change detection on 2,000 points (1 step)', () => {
+  bench('detectChanges', () => void detectChanges(medium), options);
+  bench('baseline: E-divisive, window 200', () => void eDivisive(medium, { window: 200 }), options);
 });
 
 describe('compareKpi across 1,000 series', () => {
-  bench('run values, 2,000 resamples', () => compareAll(2000, false), options);
-  bench('baseline: run values, 500 resamples', () => compareAll(500, false), options);
-  bench('per-request samples (200 vs 200), 2,000 resamples', () => compareAll(2000, true), options);
+  bench('run values', () => compareAll(false), options);
+  bench('per-request samples (5 runs × 200 vs 1 × 200)', () => compareAll(true), options);
 });

@@ -1,6 +1,6 @@
 import type { PerfstackConfig } from '../config/index.js';
 import { KPIS, RUN_LEVEL, isKpiName, type KpiName, type RunMetadata } from './kpi.js';
-import { compareKpi, changePoints, MIN_SAMPLES_FOR_RANK_TEST } from './stats/index.js';
+import { compareKpi, detectRegressionInHistory } from './stats/index.js';
 import type { BaselineStore, RunWithKpis } from './store/index.js';
 import type { ComparisonReport, KpiComparison } from './report/index.js';
 import type { PublishedVerdict } from './publish.js';
@@ -8,10 +8,8 @@ import type { PublishedVerdict } from './publish.js';
 // One candidate run against its baseline, KPI by KPI: the statistics decide, the store supplies
 // the runs and the history, and the result feeds the reports, the published verdicts and the exit code.
 
-/** Runs of history shown per KPI and searched for change points. */
+/** Runs of history shown per KPI, searched for changes, and used for the noise of a one-run baseline. */
 const HISTORY_RUNS = 50;
-/** Fewest history points before change points are looked for. */
-const MIN_HISTORY_FOR_CHANGE_POINTS = 8;
 
 export class CompareInputError extends Error {
   constructor(
@@ -26,22 +24,40 @@ export class CompareInputError extends Error {
 export interface CompareOutcome {
   report: ComparisonReport;
   verdicts: PublishedVerdict[];
-  /** KPIs that could not be judged, and why (too few baseline runs with that KPI). */
+  /** KPIs whose verdict is `insufficient data`, and what is missing (they are in the report too). */
   skipped: { kpi: string; endpoint: string; reason: string }[];
   regressed: boolean;
 }
 
-function sensitivity(config: PerfstackConfig, kpi: KpiName): { minEffect: number; alpha: number } {
-  const override = config.regression.kpis[kpi];
-  return { minEffect: override?.minEffect ?? config.regression.minEffect, alpha: override?.alpha ?? config.regression.alpha };
+export interface Sensitivity {
+  minEffect: number;
+  alpha: number;
+  noiseMultiple: number;
 }
+
+export function sensitivity(config: PerfstackConfig, kpi: string): Sensitivity {
+  const override = isKpiName(kpi) ? config.regression.kpis[kpi] : undefined;
+  return {
+    minEffect: override?.minEffect ?? config.regression.minEffect,
+    alpha: override?.alpha ?? config.regression.alpha,
+    noiseMultiple: override?.noiseMultiple ?? config.regression.noiseMultiple,
+  };
+}
+
+/**
+ * The KPI whose stored per-request samples describe this KPI's requests: every latency quantile of
+ * an endpoint is a statistic of the same request durations (stored under latency_p95).
+ */
+const SAMPLES_OF: Partial<Record<KpiName, KpiName>> = { latency_p50: 'latency_p95', latency_p95: 'latency_p95', latency_p99: 'latency_p95' };
 
 function key(kpi: string, endpoint: string): string {
   return `${kpi}\u0000${endpoint}`;
 }
 
 async function samplesOf(store: BaselineStore, testid: string, kpi: KpiName, endpoint: string): Promise<number[] | undefined> {
-  const stored = await store.samples(testid, kpi, endpoint);
+  const source = SAMPLES_OF[kpi];
+  if (!source) return undefined;
+  const stored = await store.samples(testid, source, endpoint);
   return stored?.kind === 'samples' ? stored.samples : undefined;
 }
 
@@ -66,15 +82,6 @@ export async function compareRun(
         : `no earlier runs of scenario ${candidate.scenario} on branch ${baselineBranch} to compare with`,
     );
   }
-  const baselineByKpi = new Map<string, number[]>();
-  for (const run of baselineRuns) {
-    for (const value of run.kpis) {
-      const values = baselineByKpi.get(key(value.kpi, value.endpoint)) ?? [];
-      values.push(value.value);
-      baselineByKpi.set(key(value.kpi, value.endpoint), values);
-    }
-  }
-
   const comparisons: KpiComparison[] = [];
   const verdicts: PublishedVerdict[] = [];
   const skipped: CompareOutcome['skipped'] = [];
@@ -82,35 +89,36 @@ export async function compareRun(
   for (const value of await store.kpiValues(testid)) {
     if (!isKpiName(value.kpi)) continue;
     const definition = KPIS[value.kpi];
-    const baseline = baselineByKpi.get(key(value.kpi, value.endpoint)) ?? [];
-    const baselineSamples = (
-      await Promise.all(baselineRuns.map((run) => samplesOf(store, run.testid, value.kpi, value.endpoint)))
-    ).filter((s): s is number[] => s !== undefined);
+    // The baseline runs that carry this KPI, each with its own value (and samples, when stored).
+    const carrying = baselineRuns
+      .map((run) => ({ run, kpi: run.kpis.find((k) => key(k.kpi, k.endpoint) === key(value.kpi, value.endpoint)) }))
+      .filter((entry): entry is { run: RunWithKpis; kpi: NonNullable<typeof entry.kpi> } => entry.kpi !== undefined);
+    const baseline = carrying.map((entry) => entry.kpi.value);
+    const baselineSamples = await Promise.all(carrying.map((entry) => samplesOf(store, entry.run.testid, value.kpi, value.endpoint)));
     const candidateSamples = await samplesOf(store, testid, value.kpi, value.endpoint);
-    const pooled = baselineSamples.length === baselineRuns.length ? baselineSamples.flat() : undefined;
-    // The rank test needs enough requests on both sides; otherwise fall back to run values.
-    const enoughSamples = pooled !== undefined && candidateSamples !== undefined && pooled.length >= MIN_SAMPLES_FOR_RANK_TEST && candidateSamples.length >= MIN_SAMPLES_FOR_RANK_TEST;
-    const pooledBaselineSamples = enoughSamples ? pooled : undefined;
-    if (baseline.length < 2 && !enoughSamples) {
-      const samplesNote = candidateSamples ? `, and fewer than ${MIN_SAMPLES_FOR_RANK_TEST} requests on a side` : '';
-      skipped.push({ kpi: value.kpi, endpoint: value.endpoint, reason: `${baseline.length} baseline run(s) carry it; 2 are needed${samplesNote}` });
-      continue;
-    }
-    const { minEffect, alpha } = sensitivity(config, value.kpi);
+    const withSamples = candidateSamples !== undefined && baselineSamples.length > 0 && baselineSamples.every((s) => s !== undefined);
+    const stored = await store.kpiHistory(candidate.scenario, value.kpi, value.endpoint, { branch: baselineBranch, limit: HISTORY_RUNS });
+    const history = stored.filter((point) => point.testid !== testid);
+    const earlier = history.map((point) => point.value);
+    history.push({ testid, startedAt: candidate.startedAt, value: value.value });
+    const { minEffect, alpha, noiseMultiple } = sensitivity(config, value.kpi);
     const result = compareKpi({
       baseline,
       candidate: [value.value],
-      baselineSamples: pooledBaselineSamples,
-      candidateSamples: enoughSamples ? candidateSamples : undefined,
+      ...(withSamples ? { baselineSamples: baselineSamples as number[][], candidateSamples: [candidateSamples] } : {}),
+      statistic: definition.statistic,
+      history: earlier,
       direction: definition.direction,
       minEffect,
       alpha,
+      noiseMultiple,
     });
-    const stored = await store.kpiHistory(candidate.scenario, value.kpi, value.endpoint, { branch: baselineBranch, limit: HISTORY_RUNS });
-    const history = stored.filter((point) => point.testid !== testid);
-    history.push({ testid, startedAt: candidate.startedAt, value: value.value });
-    const series = history.map((point) => point.value);
-    const found = series.length >= MIN_HISTORY_FOR_CHANGE_POINTS ? changePoints(series, { alpha, minMagnitude: minEffect }) : [];
+    if (result.verdict === 'insufficient data') skipped.push({ kpi: value.kpi, endpoint: value.endpoint, reason: result.missing ?? 'too little data' });
+    // The same detector as `perfstack history`, on the history the report plots.
+    const found = detectRegressionInHistory(
+      history.map((point) => point.value),
+      { direction: definition.direction, minEffect, alpha, noiseMultiple },
+    ).changes;
     comparisons.push({
       kpi: value.kpi,
       endpoint: value.endpoint,
@@ -122,11 +130,16 @@ export async function compareRun(
       ci: result.ci,
       pValue: result.pValue,
       test: result.test,
+      statistic: result.statistic,
       baselineValues: baseline,
-      candidateValue: value.value,
-      ...(pooledBaselineSamples && candidateSamples ? { baselineSamples: pooledBaselineSamples, candidateSamples } : {}),
+      baselineValue: result.baselineValue,
+      candidateValue: result.candidateValue,
+      threshold: result.threshold,
+      ...(Number.isFinite(result.runToRunCv) ? { runToRunCv: result.runToRunCv } : {}),
+      ...(result.missing ? { missing: result.missing } : {}),
+      ...(withSamples ? { baselineSamples: (baselineSamples as number[][]).flat(), candidateSamples } : {}),
       history,
-      changePoints: found.map((point) => ({ index: point.index, pValue: point.pValue, relativeChange: point.relativeChange })),
+      changePoints: found.map((change) => ({ index: change.index, pValue: change.pValue, relativeChange: change.relativeChange, kind: change.kind })),
       minEffect,
       alpha,
     });
@@ -134,13 +147,15 @@ export async function compareRun(
       scenario: candidate.scenario,
       testid,
       baseline: description,
+      branch: candidate.branch,
       kpi: value.kpi,
       endpoint: value.endpoint === RUN_LEVEL ? '' : value.endpoint,
+      statistic: result.statistic,
       verdict: result.verdict,
-      // The centres the test compared (medians of requests, or of run values), so the published
-      // pair always agrees with the published relative change.
-      candidateValue: result.candidateCentre,
-      baselineValue: result.baselineCentre,
+      // The values of the statistic the test compared (each run's p95, mean or rate; the baseline's
+      // averaged over its runs), so the published pair always agrees with the published change.
+      candidateValue: result.candidateValue,
+      baselineValue: result.baselineValue,
       relativeChange: result.relativeChange,
     });
   }

@@ -2,15 +2,22 @@
 // `perfstack compare`, and reaches on-call's Slack channel as the PerformanceRegression alert.
 //
 // The native stack (as `perfstack start` runs it) comes up on free loopback ports in a temporary
-// state folder, with a test config module: scrape and rule evaluation every second, Alertmanager
-// grouping of one second, and a regression sensitivity for single-run comparisons (see
-// e2e-support.ts, writeE2eConfig). Then:
-//   1. k6 smoke (8 s, 3 VUs, per-request samples) is the baseline, imported on main;
+// state folder, with a test config module: scrape and rule evaluation every second and Alertmanager
+// grouping of one second; the regression sensitivity is the shipped default (see e2e-support.ts,
+// writeE2eConfig). Then:
+//   1. k6 smoke (10 s, 4 VUs, per-request samples) three times: the baseline runs, imported on main.
+//      The run is the unit of replication, so the baseline needs runs, not only requests: their
+//      spread is the run-to-run noise every verdict is judged against;
 //   2. +400 ms on /api/search through the fault switch, smoke again as the candidate, fault off,
 //      imported on main (each run starts from the seeded entities table, see smoke() below);
-//   3. `perfstack compare <candidate>` exits 1, names p95 latency of /api/search and nothing else,
-//      writes the Markdown and HTML reports and publishes the verdicts for node_exporter;
-//   4. Prometheus scrapes the verdict, the PerformanceRegression rule fires, Alertmanager routes it
+//   3. `perfstack compare <candidate>` exits 1 and names p95 latency of /api/search as regressed,
+//      judged on the p95 (two-level: runs, then requests within runs). The only other regressions
+//      allowed are those the fault causes: the other latency quantiles of /api/search (also as the
+//      search service's and the whole run's latency), and throughput (smoke is a closed model: each
+//      iteration waits 400 ms longer, so fewer requests per second everywhere). No other
+//      endpoint's latency regresses. It writes the Markdown and
+//      HTML reports and publishes the verdicts, with the statistic, for node_exporter;
+//   4. Prometheus scrapes the verdicts, the PerformanceRegression rule fires, Alertmanager routes it
 //      to #perfstack-warnings at the Slack capture server, with the runbook and dashboard links.
 // Bad input exits 2: an unknown testid, a truncated summary (which stores nothing).
 
@@ -25,17 +32,20 @@ import { runScenario } from '../k6/index.js';
 import { startNativeStack, stopNativeStack, type NativeStack } from '../stack/index.js';
 import { regression } from '../metrics/index.js';
 import { samplesFromK6Json } from './index.js';
-import { MIN_SAMPLES_FOR_RANK_TEST } from './stats/index.js';
+import { MIN_SAMPLES_PER_RUN } from './stats/index.js';
 import { capturedMessages, compareLines, describeChanges, entityExtent, restoreSeededEntities, parseExposition, pollFile, runCli, setFault, writeE2eConfig, type CliResult } from './e2e-support.js';
 
 const SEARCH = '/api/search';
 const FAULT_MS = 400;
-const RUN_DURATION = '8s';
+const RUN_DURATION = '10s';
 // Smoke's one VU walks every endpoint once per iteration; with the fault an iteration takes over
 // half a second, so one VU would send /api/search (and /api/resolve, /api/files, the auth routes)
-// only ~13 times in 8 s, short of the rank test's MIN_SAMPLES_FOR_RANK_TEST per side. Three VUs,
-// on both runs alike, give every endpoint enough requests.
-const RUN_VUS = 3;
+// only ~13 times in 8 s, short of MIN_SAMPLES_PER_RUN, the requests a run needs before its own
+// samples estimate its p95. Four VUs for 10 s, on every run alike, usually give /api/search enough;
+// on a busy shared machine a run may fall short, and /api/search is then judged on run values.
+const RUN_VUS = 4;
+/** Baseline runs: enough to measure the run-to-run noise (2 is the least; 3 gives the t test 2 degrees of freedom). */
+const BASELINE_RUNS = 3;
 
 describe('a latency regression is detected by perfstack compare and alerted on Slack', () => {
   let root: string | undefined;
@@ -44,7 +54,8 @@ describe('a latency regression is detected by perfstack compare and alerted on S
   let config: PerfstackConfig;
   let stack: NativeStack;
   const stamp = new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15);
-  const baseTestid = `e2e-base-${stamp}`;
+  const baseTestids = Array.from({ length: BASELINE_RUNS }, (_, i) => `e2e-base${i + 1}-${stamp}`);
+  const baseTestid = baseTestids[0]!;
   const candidateTestid = `e2e-cand-${stamp}`;
   let seeded: { maxId: number; rows: number };
   let baseSummary: string;
@@ -52,6 +63,7 @@ describe('a latency regression is detected by perfstack compare and alerted on S
   let candidateSamples: Map<string, number[]>;
   let compared: CliResult;
   const timings: Record<string, number> = {};
+  let fewestSearchRequests = Number.POSITIVE_INFINITY;
 
   const cli = (args: string[], timeoutMs?: number) => runCli([...args, '--state-dir', stateDir], timeoutMs);
 
@@ -72,7 +84,8 @@ describe('a latency regression is detected by perfstack compare and alerted on S
     configFile = writeE2eConfig(root);
     config = await loadConfig(configFile);
     expect(config.scrape).toEqual({ interval: '1s', evaluationInterval: '1s' });
-    expect(config.regression).toMatchObject({ minEffect: 2, alpha: 0.01 });
+    // The shipped sensitivity: no test-only minimum effect.
+    expect(config.regression).toMatchObject({ minEffect: 0.05, alpha: 0.01, noiseMultiple: 2 });
     stack = await timed('stack start', () =>
       startNativeStack(config, {
         stateDir,
@@ -119,10 +132,12 @@ describe('a latency regression is detected by perfstack compare and alerted on S
     expect(result.testid).toBe(testid);
     expect(existsSync(result.summaryPath), result.summaryPath).toBe(true);
     expect(result.samplesPath && existsSync(result.samplesPath), 'samples.json.gz').toBe(true);
-    // The comparison below is the per-request one: every endpoint needs enough requests in each run.
+    // An endpoint is judged on each run's own requests (two-level) when every run has at least
+    // MIN_SAMPLES_PER_RUN of them; on a busy machine a run may make fewer iterations, and the
+    // endpoint is then compared on the runs' stored values (run-level), which the verdict says.
     const samples = new Map((await samplesFromK6Json(result.samplesPath!)).map((s) => [s.endpoint, s.samples]));
-    expect(samples.get(SEARCH)?.length, `${SEARCH} requests in ${testid}`).toBeGreaterThan(0);
-    for (const [endpoint, values] of samples) expect(values.length, `${endpoint} requests in ${testid}`).toBeGreaterThanOrEqual(MIN_SAMPLES_FOR_RANK_TEST);
+    expect(samples.get(SEARCH)?.length ?? 0, `${SEARCH} requests in ${testid}`).toBeGreaterThan(0);
+    fewestSearchRequests = Math.min(fewestSearchRequests, samples.get(SEARCH)?.length ?? 0);
     return { ...result, samples };
   }
 
@@ -132,12 +147,16 @@ describe('a latency regression is detected by perfstack compare and alerted on S
     expect(imported.stdout).toMatch(/with per-request samples of \d+ endpoint\(s\)/);
   }
 
-  it('stores a smoke run as the baseline, and a run with +400 ms on /api/search as the candidate', async () => {
-    const base = await timed('baseline run', () => smoke(baseTestid));
-    expect(base.exitCode, `baseline k6 exit; see ${base.logPath}`).toBe(0);
-    baseSummary = base.summaryPath;
-    baseSamples = base.samples;
-    await timed('baseline import', () => importRun(base.summaryPath));
+  it('stores three smoke runs as the baseline, and a run with +400 ms on /api/search as the candidate', async () => {
+    for (const [i, testid] of baseTestids.entries()) {
+      const base = await timed(`baseline run ${i + 1}`, () => smoke(testid));
+      expect(base.exitCode, `baseline k6 exit; see ${base.logPath}`).toBe(0);
+      if (i === 0) {
+        baseSummary = base.summaryPath;
+        baseSamples = base.samples;
+      }
+      await timed(`baseline import ${i + 1}`, () => importRun(base.summaryPath));
+    }
 
     const fault = await setFault(stack.urls.app, stack.files.adminToken, { latencyMs: FAULT_MS, route: SEARCH });
     expect(fault).toEqual({ latencyMs: FAULT_MS, errorRate: 0, route: SEARCH });
@@ -151,41 +170,54 @@ describe('a latency regression is detected by perfstack compare and alerted on S
 
     const list = await cli(['baseline', 'list']);
     expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout).toContain(baseTestid);
+    for (const testid of baseTestids) expect(list.stdout).toContain(testid);
     expect(list.stdout).toContain(candidateTestid);
-  }, 120_000);
+  }, 240_000);
 
-  it('perfstack compare exits 1 and names p95 latency of /api/search, and nothing else, as regressed', async () => {
+  it('perfstack compare exits 1 and names p95 latency of /api/search as regressed, judged on the p95', async () => {
     compared = await timed('compare', () => cli(['compare', candidateTestid, '--config', configFile]));
-    // KPIs a single baseline run cannot judge (run-level values) are listed as skipped; the rest is the verdict.
-    const judged = compared.stdout.split('\n').filter((line) => !line.startsWith('skipped'));
-    console.log(`perfstack compare ${candidateTestid} (exit ${compared.code}, ${compared.ms} ms):\n${judged.join('\n')}${compared.stderr}`);
+    console.log(`perfstack compare ${candidateTestid} (exit ${compared.code}, ${compared.ms} ms):\n${compared.stdout}${compared.stderr}`);
 
     const promFile = join(stack.files.textfileDir, 'perfstack_regression_smoke.prom');
     expect(existsSync(promFile), promFile).toBe(true);
     const samples = parseExposition(readFileSync(promFile, 'utf8')).filter((s) => s.labels.testid === candidateTestid);
-    console.log(`per-request medians, baseline → candidate (minEffect ${config.regression.minEffect * 100} %):\n${describeChanges(baseSamples, candidateSamples)}`);
+    console.log(`per-request medians, baseline (first run) → candidate:\n${describeChanges(baseSamples, candidateSamples)}`);
 
     expect(compared.code, compared.stderr).toBe(1);
-    expect(compareLines(compared.stdout)).toEqual([{ verdict: 'regressed', kpi: 'latency_p95', endpoint: SEARCH, change: expect.stringMatching(/^\d+\.\d %$/) }]);
-    expect(compared.stdout).toMatch(/^1 regressed, 0 improved, \d+ unchanged against last 5 runs on main$/m);
+    const lines = compareLines(compared.stdout);
+    const regressedLines = lines.filter((l) => l.verdict === 'regressed');
+    expect(regressedLines).toContainEqual({ verdict: 'regressed', kpi: 'latency_p95', endpoint: SEARCH, change: expect.stringMatching(/^\d+\.\d %$/) });
+    const searchTest = fewestSearchRequests >= MIN_SAMPLES_PER_RUN ? 'two-level' : 'run-level';
+    expect(compared.stdout).toMatch(new RegExp(`^regressed latency_p95 /api/search: [\\d.]+ % of the p95 \\(.*${searchTest}\\)$`, 'm'));
+    // What the fault explains: the latency of /api/search, and throughput (a closed model). Nothing else.
+    // /api/search is also summarised as the search service's own endpoint (k6's {service:search}
+    // tag), and its requests are part of the whole run's latency (endpoint '').
+    const searchEndpoints = [SEARCH, 'service:search', ''];
+    const explained = (l: { kpi: string; endpoint: string }) => (l.kpi.startsWith('latency_') && searchEndpoints.includes(l.endpoint)) || l.kpi === 'throughput';
+    expect(regressedLines.filter((l) => !explained(l))).toEqual([]);
+    expect(lines.filter((l) => l.kpi.startsWith('latency_') && !searchEndpoints.includes(l.endpoint) && l.verdict === 'regressed')).toEqual([]);
+    const summary = /^(\d+) regressed, \d+ improved, \d+ unchanged against last 5 runs on main/m.exec(compared.stdout);
+    expect(Number(summary?.[1])).toBe(regressedLines.length);
 
-    // The published verdicts: exactly one regressed series, the one the fault caused.
+    // The published verdicts: one series per compared KPI, labelled with the statistic it was judged on.
     const detected = samples.filter((s) => s.name === regression.detected);
-    expect(detected.length).toBeGreaterThan(1); // every compared endpoint has a verdict
-    const regressed = detected.filter((s) => s.value === 1);
-    expect(regressed.map((s) => s.labels)).toEqual([
-      { scenario: 'smoke', testid: candidateTestid, baseline: 'last 5 runs on main', kpi: 'latency_p95', endpoint: SEARCH },
-    ]);
+    expect(detected.length).toBeGreaterThan(1);
     expect(detected.every((s) => s.value === 0 || s.value === 1)).toBe(true);
-    const searchChange = samples.find((s) => s.name === regression.relativeChange && s.labels.endpoint === SEARCH);
+    const regressed = detected.filter((s) => s.value === 1);
+    expect(regressed.map((s) => s.labels)).toContainEqual({ scenario: 'smoke', testid: candidateTestid, baseline: 'last 5 runs on main', branch: 'main', kpi: 'latency_p95', endpoint: SEARCH, statistic: 'p95' });
+    expect(regressed.length).toBe(regressedLines.length);
+    expect(regressed.every((s) => explained({ kpi: s.labels.kpi ?? '', endpoint: s.labels.endpoint ?? '' }))).toBe(true);
+    const searchChange = samples.find((s) => s.name === regression.relativeChange && s.labels.endpoint === SEARCH && s.labels.kpi === 'latency_p95');
     expect(searchChange?.value).toBeGreaterThan(config.regression.minEffect);
+    const searchP95 = samples.find((s) => s.name === regression.candidateValue && s.labels.endpoint === SEARCH && s.labels.kpi === 'latency_p95');
+    expect(searchP95?.value).toBeGreaterThan(FAULT_MS / 1000);
 
     // The reports.
     const reports = join(stateDir, 'reports', candidateTestid);
     const markdown = readFileSync(join(reports, 'regression-report.md'), 'utf8');
     expect(markdown).toMatch(/^## Performance regression report: FAIL/);
-    expect(markdown).toContain('**Worst regression:** p95 latency of `/api/search`');
+    expect(markdown).toMatch(/\*\*Worst regression:\*\* p\d\d latency of `(\/api\/search|service:search)`/);
+    expect(markdown).toContain(fewestSearchRequests >= MIN_SAMPLES_PER_RUN ? 'two-level t of the p95 (runs, then requests)' : 't across runs of the p95');
     const html = readFileSync(join(reports, 'regression-report.html'), 'utf8');
     expect(html).toContain('<svg');
     expect(compared.stdout).toContain(`reports: ${join(reports, 'regression-report.md')}, ${join(reports, 'regression-report.html')}`);
@@ -195,21 +227,26 @@ describe('a latency regression is detected by perfstack compare and alerted on S
     expect(compared?.code).toBe(1);
     const log = stack.files.slackCaptureLog;
     expect(log).toBeDefined();
-    const title = '[FIRING:1] PerformanceRegression (warning)';
+    // Every regressed verdict is one alert; they are grouped into one notification.
+    const title = /^\[FIRING:\d+\] PerformanceRegression \(warning\)$/;
     const message = await timed('alert at Slack', () =>
-      pollFile(log!, (text) => capturedMessages(text).find((m) => m.channel === '#perfstack-warnings' && m.title === title), 60_000),
+      pollFile(
+        log!,
+        (text) => capturedMessages(text).find((m) => m.channel === '#perfstack-warnings' && title.test(m.title) && m.text.includes(`regressed on latency_p95 ${SEARCH}`)),
+        60_000,
+      ),
     );
     console.log(`PerformanceRegression reached the Slack capture ${timings['alert at Slack']} ms after compare returned`);
-    expect(message.text).toContain('*A load-test run regressed against its baseline*');
-    expect(message.text).toContain(`Run ${candidateTestid} of scenario smoke regressed on latency_p95 ${SEARCH}`);
+    expect(message.text).toMatch(/\*A load-test run (on main )?regressed against its baseline\*/);
+    expect(message.text).toMatch(new RegExp(`Run ${candidateTestid} of scenario smoke (on main )?regressed on latency_p95 ${SEARCH}`));
     expect(message.text).toMatch(/<https:\/\/[^|>]+\/runbooks\.md#performanceregression\|Runbook>/);
     expect(message.text).toMatch(/<http:\/\/[^|>]+\/d\/perfstack-regressions\|Dashboard>/);
-    // Prometheus holds exactly the one firing alert, for the endpoint and KPI that regressed.
+    // Prometheus holds the firing alerts, one per regressed verdict, among them p95 latency of /api/search.
     const query = encodeURIComponent('ALERTS{alertname="PerformanceRegression",alertstate="firing"}');
     const alerts = (await (await fetch(`${stack.urls.prometheus}/api/v1/query?query=${query}`, { signal: AbortSignal.timeout(10_000) })).json()) as {
       data: { result: { metric: Record<string, string> }[] };
     };
-    expect(alerts.data.result.map((r) => [r.metric.kpi, r.metric.endpoint, r.metric.testid, r.metric.severity])).toEqual([['latency_p95', SEARCH, candidateTestid, 'warning']]);
+    expect(alerts.data.result.map((r) => [r.metric.kpi, r.metric.endpoint, r.metric.testid, r.metric.severity])).toContainEqual(['latency_p95', SEARCH, candidateTestid, 'warning']);
   }, 90_000);
 
   it('exits 2 naming an unknown testid', async () => {

@@ -3,6 +3,11 @@
 
 export type Direction = 'lower-is-better' | 'higher-is-better';
 export type KpiUnit = 'seconds' | 'ratio' | 'per-second' | 'bytes' | 'count';
+/**
+ * The statistic a KPI names, and so the one its verdict compares: a quantile of the requests
+ * (p50, p95, p99), their mean, or a rate (requests per second, a failure or pass ratio).
+ */
+export type KpiStatistic = 'p50' | 'p95' | 'p99' | 'mean' | 'rate';
 
 export interface KpiDefinition {
   /** Stable key, also the key of config.regression.kpis overrides. */
@@ -10,23 +15,24 @@ export interface KpiDefinition {
   label: string;
   unit: KpiUnit;
   direction: Direction;
+  statistic: KpiStatistic;
 }
 
 /** Every KPI perfstack stores. Endpoint-level KPIs carry an endpoint (the route template). */
 export const KPIS = {
-  latency_p50: { name: 'latency_p50', label: 'p50 latency', unit: 'seconds', direction: 'lower-is-better' },
-  latency_p95: { name: 'latency_p95', label: 'p95 latency', unit: 'seconds', direction: 'lower-is-better' },
-  latency_p99: { name: 'latency_p99', label: 'p99 latency', unit: 'seconds', direction: 'lower-is-better' },
-  throughput: { name: 'throughput', label: 'throughput', unit: 'per-second', direction: 'higher-is-better' },
-  error_rate: { name: 'error_rate', label: 'error rate', unit: 'ratio', direction: 'lower-is-better' },
-  checks_rate: { name: 'checks_rate', label: 'checks passed', unit: 'ratio', direction: 'higher-is-better' },
-  db_query_p95: { name: 'db_query_p95', label: 'DB query p95', unit: 'seconds', direction: 'lower-is-better' },
-  pool_wait_p95: { name: 'pool_wait_p95', label: 'pool wait p95', unit: 'seconds', direction: 'lower-is-better' },
-  web_vital_fcp_p95: { name: 'web_vital_fcp_p95', label: 'FCP p95', unit: 'seconds', direction: 'lower-is-better' },
-  web_vital_lcp_p95: { name: 'web_vital_lcp_p95', label: 'LCP p95', unit: 'seconds', direction: 'lower-is-better' },
-  web_vital_cls_p95: { name: 'web_vital_cls_p95', label: 'CLS p95', unit: 'count', direction: 'lower-is-better' },
-  web_vital_inp_p95: { name: 'web_vital_inp_p95', label: 'INP p95', unit: 'seconds', direction: 'lower-is-better' },
-  web_vital_ttfb_p95: { name: 'web_vital_ttfb_p95', label: 'TTFB p95', unit: 'seconds', direction: 'lower-is-better' },
+  latency_p50: { name: 'latency_p50', label: 'p50 latency', unit: 'seconds', direction: 'lower-is-better', statistic: 'p50' },
+  latency_p95: { name: 'latency_p95', label: 'p95 latency', unit: 'seconds', direction: 'lower-is-better', statistic: 'p95' },
+  latency_p99: { name: 'latency_p99', label: 'p99 latency', unit: 'seconds', direction: 'lower-is-better', statistic: 'p99' },
+  throughput: { name: 'throughput', label: 'throughput', unit: 'per-second', direction: 'higher-is-better', statistic: 'rate' },
+  error_rate: { name: 'error_rate', label: 'error rate', unit: 'ratio', direction: 'lower-is-better', statistic: 'rate' },
+  checks_rate: { name: 'checks_rate', label: 'checks passed', unit: 'ratio', direction: 'higher-is-better', statistic: 'rate' },
+  db_query_p95: { name: 'db_query_p95', label: 'DB query p95', unit: 'seconds', direction: 'lower-is-better', statistic: 'p95' },
+  pool_wait_p95: { name: 'pool_wait_p95', label: 'pool wait p95', unit: 'seconds', direction: 'lower-is-better', statistic: 'p95' },
+  web_vital_fcp_p95: { name: 'web_vital_fcp_p95', label: 'FCP p95', unit: 'seconds', direction: 'lower-is-better', statistic: 'p95' },
+  web_vital_lcp_p95: { name: 'web_vital_lcp_p95', label: 'LCP p95', unit: 'seconds', direction: 'lower-is-better', statistic: 'p95' },
+  web_vital_cls_p95: { name: 'web_vital_cls_p95', label: 'CLS p95', unit: 'count', direction: 'lower-is-better', statistic: 'p95' },
+  web_vital_inp_p95: { name: 'web_vital_inp_p95', label: 'INP p95', unit: 'seconds', direction: 'lower-is-better', statistic: 'p95' },
+  web_vital_ttfb_p95: { name: 'web_vital_ttfb_p95', label: 'TTFB p95', unit: 'seconds', direction: 'lower-is-better', statistic: 'p95' },
 } as const satisfies Record<string, KpiDefinition>;
 
 export type KpiName = keyof typeof KPIS;
@@ -65,4 +71,5 @@ export interface KpiSamples {
   samples: number[];
 }
 
-export type Verdict = 'improved' | 'unchanged' | 'regressed';
+/** `insufficient data`: too little to judge (the comparison says what is missing), never a guess. */
+export type Verdict = 'improved' | 'unchanged' | 'regressed' | 'insufficient data';

@@ -6,8 +6,8 @@ import { runTool } from '../stack/index.js';
 import { publishVerdicts, renderVerdictMetrics, type PublishedVerdict } from './publish.js';
 
 const verdicts: PublishedVerdict[] = [
-  { scenario: 'load', testid: 'run-2', baseline: 'last 5 on main', kpi: 'latency_p95', endpoint: '/api/search', verdict: 'regressed', candidateValue: 0.42, baselineValue: 0.3, relativeChange: 0.4 },
-  { scenario: 'load', testid: 'run-2', baseline: 'last 5 on main', kpi: 'throughput', endpoint: '', verdict: 'unchanged', candidateValue: 101, baselineValue: 100, relativeChange: 0.01 },
+  { scenario: 'load', testid: 'run-2', baseline: 'last 5 on main', branch: 'main', kpi: 'latency_p95', endpoint: '/api/search', statistic: 'p95', verdict: 'regressed', candidateValue: 0.42, baselineValue: 0.3, relativeChange: 0.4 },
+  { scenario: 'load', testid: 'run-2', baseline: 'last 5 on main', branch: 'main', kpi: 'throughput', endpoint: '', statistic: 'rate', verdict: 'unchanged', candidateValue: 101, baselineValue: 100, relativeChange: 0.01 },
 ];
 
 describe('verdict metrics', () => {
@@ -16,8 +16,8 @@ describe('verdict metrics', () => {
     const check = runTool('promtool', ['check', 'metrics'], { input: text });
     expect(check.output).toBe('');
     expect(check.ok).toBe(true);
-    expect(text).toContain('perfstack_regression_detected{scenario="load",testid="run-2",baseline="last 5 on main",kpi="latency_p95",endpoint="/api/search"} 1');
-    expect(text).toContain('perfstack_regression_detected{scenario="load",testid="run-2",baseline="last 5 on main",kpi="throughput",endpoint=""} 0');
+    expect(text).toContain('perfstack_regression_detected{scenario="load",testid="run-2",baseline="last 5 on main",branch="main",kpi="latency_p95",endpoint="/api/search",statistic="p95"} 1');
+    expect(text).toContain('perfstack_regression_detected{scenario="load",testid="run-2",baseline="last 5 on main",branch="main",kpi="throughput",endpoint="",statistic="rate"} 0');
     expect(text).toContain('perfstack_regression_compared_timestamp_seconds{scenario="load"} 1795348800');
   });
 

@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { regression } from '../metrics/index.js';
-import type { Verdict } from './kpi.js';
+import type { KpiStatistic, Verdict } from './kpi.js';
 
 // Verdicts reach Prometheus the way batch-job results usually do: `perfstack compare` writes a
 // .prom file into node_exporter's textfile-collector folder, node_exporter serves it, and the
@@ -12,13 +12,25 @@ export interface PublishedVerdict {
   testid: string;
   /** "last 5 on main" or a pinned baseline's name. */
   baseline: string;
+  /** The candidate run's git branch (the PerformanceRegression alert fires for the baseline branch only). */
+  branch: string;
   kpi: string;
   endpoint: string;
+  /** The statistic the verdict compared (p95, mean, rate, …): published as the `statistic` label. */
+  statistic: KpiStatistic;
   verdict: Verdict;
   candidateValue: number;
   baselineValue: number;
   relativeChange: number;
 }
+
+/**
+ * The labels naming the statistic a verdict compared and the candidate's branch. (To move into
+ * metrics/index.ts's regression.labels, the metric contract, as `statistic` and `branch`; the
+ * PerformanceRegression rule selects on `branch`.)
+ */
+export const STATISTIC_LABEL = 'statistic';
+export const BRANCH_LABEL = 'branch';
 
 /** The textfile the native stack's node_exporter reads (one per scenario, replaced on each compare). */
 export const VERDICT_FILE_PREFIX = 'perfstack_regression_';
@@ -31,10 +43,10 @@ function escapeLabel(value: string): string {
 export function renderVerdictMetrics(verdicts: readonly PublishedVerdict[], comparedAt: Date): string {
   const L = regression.labels;
   const families: [name: string, help: string, value: (v: PublishedVerdict) => number][] = [
-    [regression.detected, 'Whether the KPI of the run regressed against its baseline (1) or not (0).', (v) => (v.verdict === 'regressed' ? 1 : 0)],
-    [regression.candidateValue, 'The KPI value of the candidate run, in the KPI unit.', (v) => v.candidateValue],
-    [regression.baselineValue, 'The KPI value of the baseline (median of its runs), in the KPI unit.', (v) => v.baselineValue],
-    [regression.relativeChange, 'Candidate over baseline minus one.', (v) => v.relativeChange],
+    [regression.detected, 'Whether the KPI of the run regressed against its baseline (1) or not (0, also with insufficient data).', (v) => (v.verdict === 'regressed' ? 1 : 0)],
+    [regression.candidateValue, 'The candidate run’s value of the statistic the verdict compared (label statistic: p95, mean, rate), in the KPI unit.', (v) => v.candidateValue],
+    [regression.baselineValue, 'The baseline’s value of that statistic (the mean of its runs’ values), in the KPI unit.', (v) => v.baselineValue],
+    [regression.relativeChange, 'Candidate over baseline minus one, for that statistic.', (v) => v.relativeChange],
   ];
   const lines: string[] = [];
   for (const [name, help, value] of families) {
@@ -44,8 +56,10 @@ export function renderVerdictMetrics(verdicts: readonly PublishedVerdict[], comp
         [L.scenario, v.scenario],
         [L.testid, v.testid],
         [L.baseline, v.baseline],
+        [BRANCH_LABEL, v.branch],
         [L.kpi, v.kpi],
         [L.endpoint, v.endpoint],
+        [STATISTIC_LABEL, v.statistic],
       ]
         .map(([key, text]) => `${key}="${escapeLabel(text!)}"`)
         .join(',');

@@ -1,20 +1,29 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { loadConfig } from '../../config/index.js';
+import { configSchema, loadConfig, type PerfstackConfig, type RegressionConfig } from '../../config/index.js';
 import {
   BaselineStoreError,
   CompareInputError,
-  changePoints,
   KPIS,
+  SeriesInputError,
   compareRun,
+  compareSeries,
+  detectRegressionInHistory,
+  historyOfSeries,
   isKpiName,
   openBaselineStore,
   parseSummaryText,
   publishVerdicts,
+  readSeriesFile,
   samplesFromK6Json,
+  sensitivity,
+  seriesJsonLine,
+  stableNumber,
   writeReports,
   type BaselineStore,
+  type Direction,
+  type InputSeries,
 } from '../../regression/index.js';
 import { readStackState, TEXTFILE_FOLDER } from '../../stack/index.js';
 import { configOption, findStoreUrl, stateDirOption } from '../options.js';
@@ -48,6 +57,10 @@ async function withStore<T>(options: { storeUrl?: string; stateDir: string }, wo
 
 /** Bad input exits 2 with the field named; nothing else is caught here. */
 function badInput(error: unknown): never {
+  if (error instanceof SeriesInputError) {
+    console.error(`perfstack: ${error.message}`);
+    process.exit(EXIT_BAD_INPUT);
+  }
   if (error instanceof BaselineStoreError || error instanceof CompareInputError) {
     console.error(`perfstack: ${error.field}: ${error.message}`);
     process.exit(EXIT_BAD_INPUT);
@@ -150,15 +163,45 @@ export function registerRegressionCommands(program: Command): void {
 
   program
     .command('compare')
-    .description('Judge a stored run against its baseline, KPI by KPI; writes Markdown and HTML reports and publishes the verdicts. Exit 0: no regression, 1: regression, 2: bad input, 3: perfstack failed')
-    .argument('<testid>')
+    .description(
+      'Judge a stored run against its baseline, KPI by KPI, on the statistic each KPI names; writes Markdown and HTML reports and publishes the verdicts. ' +
+        'With --input FILE, judge the last run of each series in the file instead (no store). Exit 0: no regression, 1: regression, 2: bad input, 3: perfstack failed',
+    )
+    .argument('[testid]')
     .addOption(configOption())
     .addOption(stateDirOption())
     .addOption(storeOption())
     .option('--baseline <name>', 'a pinned baseline instead of the last N runs on the baseline branch')
     .option('--out-dir <dir>', 'where the reports go (default: <state-dir>/reports/<testid>)')
     .option('--textfile-dir <dir>', 'node_exporter textfile folder for the verdict metrics (default: the native stack’s, when it runs)')
-    .action(async (testid: string, options: { config: string; storeUrl?: string; stateDir: string; baseline?: string; outDir?: string; textfileDir?: string }) => {
+    .option('--input <file>', 'series from a file (JSON lines {"name", "values", "timestamps"?} or CSV) instead of the store: the last run of each is the candidate')
+    .option('--candidate-runs <n>', 'with --input: the last N runs of each series are the candidate', '1')
+    .addOption(directionOption())
+    .option('--kpi <kpi>', 'with --input: take direction and sensitivity from this KPI (e.g. latency_p95)')
+    .option('--json', 'with --input: one JSON line per series: {"name", "verdict", "changes": [{"index", "kind", "relativeChange", "pValue"}]}')
+    .addOption(minEffectOption())
+    .addOption(alphaOption())
+    .addOption(noiseMultipleOption())
+    .action(async (testid: string | undefined, options: SensitivityFlags & { config: string; storeUrl?: string; stateDir: string; baseline?: string; outDir?: string; textfileDir?: string; input?: string; candidateRuns: string; kpi?: string; json?: boolean }) => {
+      if (options.input) {
+        try {
+          const regression = await regressionSettings(options.config);
+          const { direction, settings } = resolveSensitivity(regression, options);
+          const candidateRuns = Number(options.candidateRuns);
+          let regressed = false;
+          for (const series of readSeriesFile(options.input)) {
+            const { result, output } = compareSeries(series, { direction, ...settings, baselineRuns: regression.baselineRuns, candidateRuns });
+            if (result.verdict === 'regressed') regressed = true;
+            if (options.json) console.log(seriesJsonLine(series.name, output, { verdict: result.verdict }));
+            else console.log(describeSeriesVerdict(series, result, output[0]?.index));
+          }
+          if (regressed) process.exitCode = EXIT_REGRESSION;
+        } catch (error) {
+          badInput(error);
+        }
+        return;
+      }
+      if (!testid) badInput(new CompareInputError('testid', 'give the testid of a stored run, or --input FILE'));
       const config = await loadConfig(options.config);
       await withStore(options, async (store) => {
         const outcome = await compareRun(store, config, testid, { pinned: options.baseline }).catch((error: unknown) => {
@@ -169,16 +212,19 @@ export function registerRegressionCommands(program: Command): void {
         const { markdownPath, htmlPath } = await writeReports(outcome.report, options.outDir ?? join(options.stateDir, 'reports', testid));
         const textfileDir = options.textfileDir ?? (readStackState(options.stateDir).components.length > 0 ? join(options.stateDir, TEXTFILE_FOLDER) : undefined);
         if (textfileDir) console.log(`verdicts published to ${publishVerdicts(textfileDir, outcome.report.candidate.scenario, outcome.verdicts)}`);
-        const counts = { regressed: 0, improved: 0, unchanged: 0 };
+        const counts = { regressed: 0, improved: 0, unchanged: 0, 'insufficient data': 0 };
         for (const comparison of outcome.report.comparisons) counts[comparison.verdict]++;
-        for (const comparison of outcome.report.comparisons.filter((c) => c.verdict !== 'unchanged')) {
+        for (const comparison of outcome.report.comparisons.filter((c) => c.verdict === 'regressed' || c.verdict === 'improved')) {
           const endpoint = comparison.endpoint ? ` ${comparison.endpoint}` : '';
-          console.log(`${comparison.verdict.padEnd(9)} ${comparison.kpi}${endpoint}: ${(comparison.relativeChange * 100).toFixed(1)} % (CI ${(comparison.ci[0] * 100).toFixed(1)}…${(comparison.ci[1] * 100).toFixed(1)} %, p ${comparison.pValue.toPrecision(2)}, ${comparison.test})`);
+          console.log(
+            `${comparison.verdict.padEnd(9)} ${comparison.kpi}${endpoint}: ${(comparison.relativeChange * 100).toFixed(1)} % of the ${comparison.statistic ?? 'value'} ` +
+              `(CI ${(comparison.ci[0] * 100).toFixed(1)}…${(comparison.ci[1] * 100).toFixed(1)} %, p ${comparison.pValue.toPrecision(2)}, threshold ${((comparison.threshold ?? comparison.minEffect) * 100).toFixed(1)} %, ${comparison.test})`,
+          );
         }
         if (outcome.skipped.length > 0) {
-          console.log(`skipped ${outcome.skipped.length} KPI(s) without enough baseline data, e.g. ${outcome.skipped.slice(0, 3).map((s) => `${s.kpi}${s.endpoint ? ` ${s.endpoint}` : ''} (${s.reason})`).join('; ')}`);
+          console.log(`insufficient data for ${outcome.skipped.length} KPI(s), e.g. ${outcome.skipped.slice(0, 3).map((s) => `${s.kpi}${s.endpoint ? ` ${s.endpoint}` : ''} (missing ${s.reason})`).join('; ')}`);
         }
-        console.log(`${counts.regressed} regressed, ${counts.improved} improved, ${counts.unchanged} unchanged against ${outcome.report.baseline.description}`);
+        console.log(`${counts.regressed} regressed, ${counts.improved} improved, ${counts.unchanged} unchanged against ${outcome.report.baseline.description}${counts['insufficient data'] ? `; ${counts['insufficient data']} with insufficient data` : ''}`);
         console.log(`reports: ${markdownPath}, ${htmlPath}`);
         if (outcome.regressed) process.exitCode = EXIT_REGRESSION;
       });
@@ -186,32 +232,125 @@ export function registerRegressionCommands(program: Command): void {
 
   program
     .command('history')
-    .description('Change points (E-divisive means) across a KPI’s history on a branch: steps and creeping regressions')
+    .description(
+      'Changes across a KPI’s history on a branch (or across each series of --input FILE), each confirmed and classified: a step, a gradual drift (from the run where it began) or a transient that came back',
+    )
     .addOption(configOption())
     .addOption(stateDirOption())
     .addOption(storeOption())
-    .requiredOption('--scenario <name>')
-    .requiredOption('--kpi <kpi>', `one of ${Object.keys(KPIS).join(', ')}`)
+    .option('--scenario <name>', 'the scenario whose stored runs form the history')
+    .option('--kpi <kpi>', `one of ${Object.keys(KPIS).join(', ')} (with --input: direction and sensitivity from this KPI)`)
     .option('--endpoint <route>', 'route template, or empty for the run-level KPI', '')
     .option('--branch <branch>', 'the branch whose runs form the history (default: regression.baselineBranch)')
     .option('--limit <n>', 'newest runs considered', '200')
-    .action(async (options: { config: string; storeUrl?: string; stateDir: string; scenario: string; kpi: string; endpoint: string; branch?: string; limit: string }) => {
-      if (!isKpiName(options.kpi)) throw new InvalidArgumentError(`--kpi must be one of ${Object.keys(KPIS).join(', ')}, got "${options.kpi}"`);
-      const kpi = options.kpi;
-      const config = await loadConfig(options.config);
-      await withStore(options, async (store) => {
-        const history = await store.kpiHistory(options.scenario, kpi, options.endpoint, { branch: options.branch ?? config.regression.baselineBranch, limit: Number(options.limit) });
-        if (history.length === 0) badInput(new CompareInputError('scenario', `no ${kpi} history for scenario ${options.scenario}`));
-        const override = config.regression.kpis[kpi];
-        const found = changePoints(
-          history.map((point) => point.value),
-          { alpha: override?.alpha ?? config.regression.alpha, minMagnitude: override?.minEffect ?? config.regression.minEffect },
-        );
-        console.log(`${history.length} runs of ${options.scenario}, ${kpi}${options.endpoint ? ` ${options.endpoint}` : ''}: ${found.length} change point(s)`);
-        for (const point of found) {
-          const run = history[point.index]!;
-          console.log(`  at ${run.testid} (${run.startedAt.toISOString()}): ${point.before.toPrecision(4)} → ${point.after.toPrecision(4)} (${(point.relativeChange * 100).toFixed(1)} %, p ${point.pValue.toPrecision(2)})`);
+    .option('--input <file>', 'series from a file (JSON lines {"name", "values", "timestamps"?} or CSV) instead of the store')
+    .addOption(directionOption())
+    .option('--json', 'one JSON line per series: {"name", "changes": [{"index", "kind", "relativeChange", "pValue"}]}')
+    .addOption(minEffectOption())
+    .addOption(alphaOption())
+    .addOption(noiseMultipleOption())
+    .action(async (options: SensitivityFlags & { config: string; storeUrl?: string; stateDir: string; scenario?: string; kpi?: string; endpoint: string; branch?: string; limit: string; input?: string; json?: boolean }) => {
+      if (options.input) {
+        try {
+          const regression = await regressionSettings(options.config);
+          const { direction, settings } = resolveSensitivity(regression, options);
+          for (const series of readSeriesFile(options.input)) {
+            const { changes, output } = historyOfSeries(series, { direction, ...settings });
+            if (options.json) console.log(seriesJsonLine(series.name, output));
+            else printHistory(`${series.name}: ${series.values.length} runs`, changes.map((c, i) => ({ ...c, index: output[i]!.index })), (index) => `run ${index}`);
+          }
+        } catch (error) {
+          badInput(error);
         }
+        return;
+      }
+      if (!options.scenario) badInput(new CompareInputError('scenario', 'give --scenario and --kpi (the stored history), or --input FILE'));
+      if (!options.kpi || !isKpiName(options.kpi)) badInput(new CompareInputError('kpi', `--kpi must be one of ${Object.keys(KPIS).join(', ')}, got "${options.kpi ?? ''}"`));
+      const kpi = options.kpi;
+      const scenario = options.scenario;
+      const config = await loadConfig(options.config);
+      const { settings } = resolveSensitivity(config.regression, options);
+      await withStore(options, async (store) => {
+        const history = await store.kpiHistory(scenario, kpi, options.endpoint, { branch: options.branch ?? config.regression.baselineBranch, limit: Number(options.limit) });
+        if (history.length === 0) badInput(new CompareInputError('scenario', `no ${kpi} history for scenario ${scenario}`));
+        // The library's own entry point, as compare's reports use it: the CLI and the library agree.
+        const { changes } = detectRegressionInHistory(
+          history.map((point) => point.value),
+          { direction: KPIS[kpi].direction, ...settings },
+        );
+        const name = `${scenario} ${kpi}${options.endpoint ? ` ${options.endpoint}` : ''}`;
+        if (options.json) {
+          console.log(seriesJsonLine(name, changes.map((c) => ({ index: c.index, kind: c.kind, relativeChange: stableNumber(c.relativeChange), pValue: stableNumber(c.pValue) }))));
+          return;
+        }
+        printHistory(`${history.length} runs of ${name}`, changes, (index) => {
+          const run = history[index]!;
+          return `${run.testid} (${run.startedAt.toISOString()})`;
+        });
       });
     });
+}
+
+interface SensitivityFlags {
+  direction?: Direction;
+  minEffect?: string;
+  alpha?: string;
+  noiseMultiple?: string;
+  kpi?: string;
+}
+
+const directionOption = () =>
+  new Option('--direction <direction>', 'with --input: which way is worse (default: the --kpi’s, else lower-is-better)').choices(['lower-is-better', 'higher-is-better']);
+const minEffectOption = () => new Option('--min-effect <fraction>', 'smallest relative change that counts, e.g. 0.05 (default: regression.minEffect, per KPI)');
+const alphaOption = () => new Option('--alpha <level>', 'significance level (default: regression.alpha, per KPI)');
+const noiseMultipleOption = () => new Option('--noise-multiple <k>', 'a change must reach k × the run-to-run CV (default: regression.noiseMultiple, per KPI)');
+
+/** The regression section of the config; its defaults when there is no config file (e.g. --input in a CI job). */
+async function regressionSettings(file: string): Promise<RegressionConfig> {
+  if (!existsSync(file)) return configSchema.shape.regression.parse(undefined) as RegressionConfig;
+  return (await loadConfig(file)).regression;
+}
+
+function numberFlag(flag: string, text: string | undefined, check: (x: number) => boolean, expected: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || !check(value)) throw new SeriesInputError(flag, `${flag} must be ${expected}, got "${text}"`);
+  return value;
+}
+
+function resolveSensitivity(regression: RegressionConfig, flags: SensitivityFlags): { direction: Direction; settings: { minEffect: number; alpha: number; noiseMultiple: number } } {
+  if (flags.kpi !== undefined && !isKpiName(flags.kpi)) throw new SeriesInputError('--kpi', `--kpi must be one of ${Object.keys(KPIS).join(', ')}, got "${flags.kpi}"`);
+  const base = sensitivity({ regression } as PerfstackConfig, flags.kpi ?? '');
+  const direction: Direction = flags.direction ?? (flags.kpi && isKpiName(flags.kpi) ? KPIS[flags.kpi].direction : 'lower-is-better');
+  return {
+    direction,
+    settings: {
+      minEffect: numberFlag('--min-effect', flags.minEffect, (x) => x >= 0, 'a relative change ≥ 0 such as 0.05') ?? base.minEffect,
+      alpha: numberFlag('--alpha', flags.alpha, (x) => x > 0 && x < 0.5, 'a significance level between 0 and 0.5') ?? base.alpha,
+      noiseMultiple: numberFlag('--noise-multiple', flags.noiseMultiple, (x) => x >= 0, 'a multiple ≥ 0 such as 2') ?? base.noiseMultiple,
+    },
+  };
+}
+
+function printHistory(
+  title: string,
+  changes: readonly { index: number; kind: string; before: number; after: number; relativeChange: number; pValue: number; verdict: string; duration?: number }[],
+  where: (index: number) => string,
+): void {
+  console.log(`${title}: ${changes.length} change${changes.length === 1 ? '' : 's'}`);
+  for (const c of changes) {
+    const span = c.kind === 'drift' && c.duration ? ` over ${c.duration} runs` : '';
+    console.log(
+      `  ${c.verdict.padEnd(9)} ${c.kind.padEnd(9)} at ${where(c.index)}: ${c.before.toPrecision(4)} → ${c.after.toPrecision(4)}${span} (${(c.relativeChange * 100).toFixed(1)} %, p ${c.pValue.toPrecision(2)})`,
+    );
+  }
+}
+
+function describeSeriesVerdict(series: InputSeries, result: { verdict: string; relativeChange: number; ci: [number, number]; pValue: number; threshold: number; missing?: string }, index: number | undefined): string {
+  if (result.verdict === 'insufficient data') return `${series.name}: insufficient data (missing ${result.missing ?? 'data'})`;
+  const at = index === undefined ? '' : ` at run ${index}`;
+  return (
+    `${series.name}: ${result.verdict}${at}: ${(result.relativeChange * 100).toFixed(1)} % (CI ${(result.ci[0] * 100).toFixed(1)}…${(result.ci[1] * 100).toFixed(1)} %, ` +
+    `p ${result.pValue.toPrecision(2)}, threshold ${(result.threshold * 100).toFixed(1)} %)`
+  );
 }

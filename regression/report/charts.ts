@@ -13,6 +13,7 @@ export const COLORS = {
   regressed: '#c62828',
   improved: '#2e7d32',
   unchanged: '#455a64',
+  'insufficient data': '#9e9e9e',
   baseline: '#3f6fb5',
   band: '#9db5de',
   history: '#607d8b',

@@ -126,8 +126,16 @@ export function formatPValue(p: number): string {
   return p.toFixed(3);
 }
 
-export function testLabel(test: KpiComparison['test']): string {
+export function testLabel(test: KpiComparison['test'], statistic?: KpiComparison['statistic']): string {
+  const of = statistic ? ` of the ${statistic}` : '';
+  if (test === 'two-level') return `two-level t${of} (runs, then requests)`;
+  if (test === 'run-level') return `t across runs${of}`;
   return test === 'mann-whitney' ? 'Mann-Whitney U' : 'bootstrap';
+}
+
+/** The baseline's value of the statistic the verdict compared. */
+export function baselineValueOf(c: KpiComparison): number {
+  return c.baselineValue ?? median(c.baselineValues);
 }
 
 /** Confidence level of the interval, e.g. "95%". */
@@ -172,7 +180,7 @@ export function badness(c: KpiComparison): number {
   return Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
 }
 
-const VERDICT_ORDER: readonly Verdict[] = ['regressed', 'improved', 'unchanged'];
+const VERDICT_ORDER: readonly Verdict[] = ['regressed', 'improved', 'unchanged', 'insufficient data'];
 
 /** Stable tiebreak: label, then endpoint, then KPI key. */
 function byName(a: KpiComparison, b: KpiComparison): number {
@@ -196,7 +204,7 @@ export interface VerdictGroup {
 
 /**
  * The comparisons by verdict: regressed worst first, improved best first, unchanged by name.
- * Groups are always all three, possibly empty.
+ * Groups are always all four, possibly empty.
  */
 export function groupByVerdict(report: ComparisonReport): VerdictGroup[] {
   return VERDICT_ORDER.map((verdict) => {
@@ -204,7 +212,7 @@ export function groupByVerdict(report: ComparisonReport): VerdictGroup[] {
     if (verdict === 'regressed') comparisons.sort((a, b) => badness(b) - badness(a) || byName(a, b));
     else if (verdict === 'improved') comparisons.sort((a, b) => badness(a) - badness(b) || byName(a, b));
     else comparisons.sort(byName);
-    const title = verdict === 'regressed' ? 'Regressed' : verdict === 'improved' ? 'Improved' : 'Unchanged';
+    const title = verdict === 'regressed' ? 'Regressed' : verdict === 'improved' ? 'Improved' : verdict === 'unchanged' ? 'Unchanged' : 'Insufficient data';
     return { verdict, title, comparisons };
   });
 }
@@ -218,6 +226,7 @@ export interface Headline {
   regressed: number;
   improved: number;
   unchanged: number;
+  insufficient: number;
   /** The worst regression, if any. */
   worst: KpiComparison | undefined;
   /** "2 regressed, 1 improved, 5 unchanged" */
@@ -230,12 +239,14 @@ export function headline(report: ComparisonReport): Headline {
   const regressed = n('regressed');
   const improved = n('improved');
   const unchanged = n('unchanged');
+  const insufficient = n('insufficient data');
   return {
     regressed,
     improved,
     unchanged,
+    insufficient,
     worst: groups[0]?.comparisons[0],
-    counts: `${regressed} regressed, ${improved} improved, ${unchanged} unchanged`,
+    counts: `${regressed} regressed, ${improved} improved, ${unchanged} unchanged${insufficient > 0 ? `, ${insufficient} with insufficient data` : ''}`,
   };
 }
 
@@ -245,7 +256,7 @@ export function changePhrase(c: KpiComparison): { verb: string; change: string; 
   return {
     verb,
     change: formatChange(c.relativeChange),
-    fromTo: `${formatValue(c.unit, median(c.baselineValues))} → ${formatValue(c.unit, c.candidateValue)}`,
+    fromTo: `${formatValue(c.unit, baselineValueOf(c))} → ${formatValue(c.unit, c.candidateValue)}`,
   };
 }
 
@@ -257,9 +268,11 @@ export function settingsNote(report: ComparisonReport): string {
   const alphaText = alphas.map((a) => formatNumber(a)).join(' / ');
   const levelText = alphas.map((a) => ciLevel(a)).join(' / ');
   const effectText = effects.map((e) => `±${formatNumber(e * 100)}%`).join(' / ');
+  const noiseAware = report.comparisons.some((c) => c.threshold !== undefined);
   return (
-    `A KPI counts as changed when its test is significant at α = ${alphaText} and the change is at ` +
-    `least ${effectText}. Intervals are ${levelText} confidence intervals of the relative change.`
+    `A KPI counts as changed when its test is significant at α = ${alphaText} and the change can reach at ` +
+    `least ${effectText}${noiseAware ? ' or the KPI’s run-to-run noise times its noise multiple, whichever is larger' : ''}. ` +
+    `Intervals are ${levelText} confidence intervals of the relative change.`
   );
 }
 
@@ -274,6 +287,7 @@ export interface ChangePointNote {
   runsBeforeCandidate: number;
   relativeChange: number;
   pValue: number;
+  kind: 'step' | 'drift' | 'transient';
 }
 
 export function changePointNotes(report: ComparisonReport): ChangePointNote[] {
@@ -291,6 +305,7 @@ export function changePointNotes(report: ComparisonReport): ChangePointNote[] {
           runsBeforeCandidate: Math.max(0, c.history.length - 1 - cp.index),
           relativeChange: cp.relativeChange,
           pValue: cp.pValue,
+          kind: cp.kind ?? 'step',
         };
       }),
   );

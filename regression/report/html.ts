@@ -19,7 +19,7 @@ import {
   groupByVerdict,
   headline,
   hints,
-  median,
+  baselineValueOf,
   orderedComparisons,
   settingsNote,
   shortSha,
@@ -69,18 +69,18 @@ function table(comparisons: KpiComparison[], anchors: Map<KpiComparison, string>
     const anchor = anchors.get(c);
     const kpi = anchor ? `<a href="#${anchor}">${h(c.label)}</a>` : h(c.label);
     return (
-      `<tr class="${c.verdict}"><td>${kpi}</td>` +
+      `<tr class="${c.verdict.replace(' ', '-')}"><td>${kpi}</td>` +
       `<td>${c.endpoint === '' ? '<em>whole run</em>' : code(c.endpoint)}</td>` +
-      `<td class="num">${h(formatValue(c.unit, median(c.baselineValues)))}</td>` +
+      `<td class="num">${h(formatValue(c.unit, baselineValueOf(c)))}</td>` +
       `<td class="num">${h(formatValue(c.unit, c.candidateValue))}</td>` +
       `<td class="num change">${h(formatChange(c.relativeChange))}</td>` +
       `<td class="num">${h(formatCi(c.ci))}</td>` +
       `<td class="num">${h(formatPValue(c.pValue))}</td>` +
-      `<td>${h(testLabel(c.test))}</td></tr>`
+      `<td>${h(testLabel(c.test, c.statistic))}${c.missing ? ` (missing ${h(c.missing)})` : ''}</td></tr>`
     );
   });
   return (
-    '<table><thead><tr><th>KPI</th><th>Endpoint</th><th class="num">Baseline median</th>' +
+    '<table><thead><tr><th>KPI</th><th>Endpoint</th><th class="num">Baseline</th>' +
     '<th class="num">Candidate</th><th class="num">Change</th><th class="num">CI</th>' +
     '<th class="num">p-value</th><th>Test</th></tr></thead>\n<tbody>\n' +
     rows.join('\n') +
@@ -97,9 +97,9 @@ function kpiSection(c: KpiComparison, anchor: string, charts: KpiCharts): string
     c.history.length === 0
       ? 'No history recorded for this KPI.'
       : `History: ${plural(c.history.length, 'run')}, candidate last${band}${cps}.`;
-  return `<section class="kpi ${c.verdict}" id="${anchor}">
-<h3><span class="badge ${c.verdict}">${c.verdict}</span> ${title(c)}</h3>
-<p class="summary">${h(p.change)} (${h(p.fromTo)}), ${h(ciLevel(c.alpha))} CI ${h(formatCi(c.ci))}, p ${pText(c.pValue)}, ${h(testLabel(c.test))}.</p>
+  return `<section class="kpi ${c.verdict.replace(' ', '-')}" id="${anchor}">
+<h3><span class="badge ${c.verdict.replace(' ', '-')}">${c.verdict}</span> ${title(c)}</h3>
+<p class="summary">${h(p.change)} (${h(p.fromTo)}), ${h(ciLevel(c.alpha))} CI ${h(formatCi(c.ci))}, p ${pText(c.pValue)}, ${h(testLabel(c.test, c.statistic))}.</p>
 <div class="charts">
 <figure class="history">${charts.history}<figcaption>${historyCaption}</figcaption></figure>
 <figure class="distribution">${charts.distribution}<figcaption>${
@@ -139,6 +139,7 @@ a { color: #0969da; text-decoration: none; }
 .badge.regressed { background: ${COLORS.regressed}; }
 .badge.improved { background: ${COLORS.improved}; }
 .badge.unchanged { background: ${COLORS.unchanged}; }
+.badge.insufficient-data { background: ${COLORS['insufficient data']}; }
 section.kpi { border: 1px solid #d0d7de; border-radius: 6px; padding: 12px 14px; margin: 14px 0; }
 section.kpi.regressed { border-left: 4px solid ${COLORS.regressed}; }
 section.kpi.improved { border-left: 4px solid ${COLORS.improved}; }
@@ -183,7 +184,7 @@ export async function renderHtml(report: ComparisonReport): Promise<string> {
     const p = changePhrase(w);
     out.push(
       `<p class="worst"><strong>Worst regression:</strong> ${subject(w)} ${h(p.verb)} <strong>${h(p.change)}</strong> ` +
-        `(${h(p.fromTo)}; ${h(ciLevel(w.alpha))} CI ${h(formatCi(w.ci))}, p ${pText(w.pValue)}, ${h(testLabel(w.test))}).</p>`,
+        `(${h(p.fromTo)}; ${h(ciLevel(w.alpha))} CI ${h(formatCi(w.ci))}, p ${pText(w.pValue)}, ${h(testLabel(w.test, w.statistic))}).</p>`,
     );
   } else if (report.comparisons.length === 0) {
     out.push('<p>No KPIs were compared.</p>');
@@ -200,7 +201,7 @@ export async function renderHtml(report: ComparisonReport): Promise<string> {
 
   for (const group of groups) {
     if (group.comparisons.length === 0) continue;
-    out.push(`<h2 id="${group.verdict}">${h(group.title)} (${group.comparisons.length})</h2>`, table(group.comparisons, anchors));
+    out.push(`<h2 id="${group.verdict.replace(' ', '-')}">${h(group.title)} (${group.comparisons.length})</h2>`, table(group.comparisons, anchors));
   }
 
   const notes = changePointNotes(report);
@@ -213,7 +214,7 @@ export async function renderHtml(report: ComparisonReport): Promise<string> {
           : `${n.runsBeforeCandidate} run${n.runsBeforeCandidate === 1 ? '' : 's'} before this one`;
       const when = n.startedAt ? `, ${h(formatDate(n.startedAt))}` : '';
       out.push(
-        `<li>${subject(n.comparison)}: a shift of <strong>${h(formatChange(n.relativeChange))}</strong> starting at run ` +
+        `<li>${subject(n.comparison)}: ${n.kind === 'drift' ? 'a gradual drift' : n.kind === 'transient' ? 'a transient shift' : 'a step'} of <strong>${h(formatChange(n.relativeChange))}</strong> starting at run ` +
           `${code(n.testid)} (${where}${when}; p ${pText(n.pValue)}).</li>`,
       );
     }

@@ -18,7 +18,7 @@ import {
   headline,
   hints,
   markdownCode,
-  median,
+  baselineValueOf,
   settingsNote,
   shortSha,
   testLabel,
@@ -27,7 +27,7 @@ import {
 import type { ComparisonReport, KpiComparison } from './types.js';
 
 const TABLE_HEADER = [
-  '| KPI | Endpoint | Baseline median | Candidate | Change | CI | p-value | Test |',
+  '| KPI | Endpoint | Baseline | Candidate | Change | CI | p-value | Test |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
 ];
 
@@ -35,13 +35,13 @@ function tableRow(c: KpiComparison): string {
   const cells = [
     escapeMarkdown(c.label),
     c.endpoint === '' ? '_whole run_' : markdownCode(c.endpoint, { inTable: true }),
-    escapeMarkdown(formatValue(c.unit, median(c.baselineValues))),
+    escapeMarkdown(formatValue(c.unit, baselineValueOf(c))),
     escapeMarkdown(formatValue(c.unit, c.candidateValue)),
     c.verdict === 'unchanged' ? formatChange(c.relativeChange) : `**${formatChange(c.relativeChange)}**`,
     formatCi(c.ci),
     // formatPValue's "< 0.001" is no tag (a space follows the '<'), so it needs no escaping.
     formatPValue(c.pValue),
-    testLabel(c.test),
+    testLabel(c.test, c.statistic),
   ];
   return `| ${cells.join(' | ')} |`;
 }
@@ -70,7 +70,7 @@ export function renderMarkdown(report: ComparisonReport): string {
     const p = changePhrase(w);
     lines.push(
       `**Worst regression:** ${subject(w)} ${p.verb} **${p.change}** (${escapeMarkdown(p.fromTo)}; ` +
-        `${ciLevel(w.alpha)} CI ${formatCi(w.ci)}, p ${pValueWithRelation(w.pValue)}, ${testLabel(w.test)}).`,
+        `${ciLevel(w.alpha)} CI ${formatCi(w.ci)}, p ${pValueWithRelation(w.pValue)}, ${testLabel(w.test, w.statistic)}).`,
       '',
     );
   } else if (report.comparisons.length === 0) {
@@ -93,7 +93,14 @@ export function renderMarkdown(report: ComparisonReport): string {
   for (const group of groups) {
     if (group.comparisons.length === 0) continue;
     const table = [...TABLE_HEADER, ...group.comparisons.map(tableRow)];
-    if (group.verdict === 'unchanged') {
+    if (group.verdict === 'insufficient data') {
+      lines.push(
+        `### ${group.title} (${group.comparisons.length})`,
+        '',
+        ...group.comparisons.map((c) => `- ${subject(c)}: missing ${escapeMarkdown(c.missing ?? 'data')}.`),
+        '',
+      );
+    } else if (group.verdict === 'unchanged') {
       // Collapsed: unchanged KPIs are rarely what a reviewer came for.
       lines.push(
         '<details>',
@@ -119,7 +126,7 @@ export function renderMarkdown(report: ComparisonReport): string {
           : `${n.runsBeforeCandidate} run${n.runsBeforeCandidate === 1 ? '' : 's'} before this one`;
       const when = n.startedAt ? `, ${formatDate(n.startedAt)}` : '';
       lines.push(
-        `- ${subject(n.comparison)}: a shift of **${formatChange(n.relativeChange)}** starting at run ` +
+        `- ${subject(n.comparison)}: ${n.kind === 'drift' ? 'a gradual drift' : n.kind === 'transient' ? 'a transient shift' : 'a step'} of **${formatChange(n.relativeChange)}** starting at run ` +
           `${markdownCode(n.testid)} (${where}${when}; p ${pValueWithRelation(n.pValue)}).`,
       );
     }

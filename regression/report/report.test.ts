@@ -150,7 +150,7 @@ describe('renderMarkdown', () => {
 
   it('notes change points and gives hints per regressed KPI kind', () => {
     expect(markdown).toContain('### Change points in the history');
-    expect(markdown).toMatch(/shift of \*\*\+31\.8%\*\* starting at run `nightly-2025-05-22` \(2 runs before this one/);
+    expect(markdown).toMatch(/a step of \*\*\+31\.8%\*\* starting at run `nightly-2025-05-22` \(2 runs before this one/);
     expect(markdown).toContain('**Latency**: p95 latency (GET /api/orders/:id)');
     expect(markdown).toContain('`perfstack / Service overview`');
     expect(markdown).toContain('`perfstack / Database`');
@@ -169,6 +169,20 @@ describe('renderMarkdown', () => {
     expect(md.split('\n')[0]).toBe('## Performance regression report: PASS (0 regressed, 1 improved, 5 unchanged)');
     expect(md).toContain('**No regressions.**');
     expect(md).not.toContain('### What to do');
+  });
+
+  it('shows the statistic each verdict used, and what is missing where there was too little data', () => {
+    const report = buildReport();
+    const first = report.comparisons.find((c) => c.verdict === 'regressed')!;
+    Object.assign(first, { test: 'two-level', statistic: 'p95', baselineValue: 0.2, threshold: 0.08 });
+    const unjudged = { ...first, endpoint: '/api/new', verdict: 'insufficient data' as const, missing: 'the run-to-run variation: 1 baseline run and 0 earlier runs in the KPI’s history' };
+    report.comparisons.push(unjudged);
+    const md = renderMarkdown(report);
+    expect(md.split('\n')[0]).toBe('## Performance regression report: FAIL (2 regressed, 1 improved, 5 unchanged, 1 with insufficient data)');
+    expect(md).toContain('two-level t of the p95 (runs, then requests)');
+    expect(md).toContain('### Insufficient data (1)');
+    expect(md).toMatch(/- .* of `\/api\/new`: missing the run-to-run variation: 1 baseline run/);
+    expect(md).toContain('run-to-run noise times its noise multiple');
   });
 
   it('escapes user text and is deterministic', () => {

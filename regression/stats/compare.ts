@@ -1,53 +1,96 @@
 // compareKpi: is a candidate's KPI better, worse or the same as its baseline's?
 //
-// Two paths, chosen by the data available:
-//  - per-request samples on both sides (≥ 20 each): Mann–Whitney U for the p-value, and a seeded
-//    bootstrap of the relative change of the medians for the confidence interval;
-//  - run-level values (one KPI value per run, baseline ≥ 2 runs, candidate ≥ 1 run): the difference
-//    of medians, studentised by a pooled robust spread, with its null distribution and confidence
-//    interval from a seeded parametric bootstrap (see runLevelTest below).
-// A verdict other than "unchanged" needs p < alpha, a confidence interval that excludes 0, and a
-// relative change larger than minEffect. Direction only decides whether a change is good or bad.
+// The run is the unit of replication. Each run gives one estimate of the statistic the KPI names
+// (a p95 KPI: the run's p95; a mean: its mean; a rate: its rate), and runs differ from each other
+// by more than their requests do (another machine, another data layout, another neighbour). So:
+//
+//  - the difference tested is the mean of the candidate runs' statistic minus the mean of the
+//    baseline runs' statistic;
+//  - its variance has two levels. Between runs: estimated from the baseline's runs (≥ 2), or from
+//    the KPI's stored history when the baseline has one run. Within a run: when per-request
+//    samples exist, each run's own sampling error of the statistic (distribution-free, from the
+//    order statistics around the quantile, or s²/n for a mean). Samples sharpen each run's own
+//    estimate and nothing more: a run of 10,000 requests is still one run;
+//  - the test is Student's t with the degrees of freedom of the between-run estimate, and its
+//    interval is the same t interval, so p-value and interval always agree.
+//
+// A verdict other than "unchanged" needs:
+//   1. significance: p < alpha (the interval excludes 0);
+//   2. a practical effect: the interval reaches the smallest change that counts,
+//      threshold = max(minEffect, noiseMultiple × the KPI's run-to-run CV). The data must not rule
+//      out a change of at least that size, so a real 5 % step that measures 4.7 % is still found,
+//      while a precisely measured 2 % change stays unchanged at minEffect 5 %. Comparisons use a
+//      tolerance of 1e-9, so a change exactly at the threshold does not flip on rounding.
+// When there is too little data to judge, the verdict is `insufficient data` with what is missing.
+// Direction only decides whether a change is good or bad. No randomness: same input, same output.
 
-import type { Direction, Verdict } from '../kpi.js';
-import { median, quantileSorted, sortedCopy } from './descriptive.js';
-import { mannWhitney } from './mann-whitney.js';
-import { createRandom, DEFAULT_SEED } from './random.js';
+import type { Direction, KpiStatistic, Verdict } from '../kpi.js';
+import { quantileSorted, sortedCopy } from './descriptive.js';
+import { studentCritical, studentTwoSidedP } from './distributions.js';
 
-/** Per-request samples per side needed before the rank test is used. */
-export const MIN_SAMPLES_FOR_RANK_TEST = 20;
-export const DEFAULT_RESAMPLES = 2000;
+/** Requests a run needs before its samples are used for its own estimate. */
+export const MIN_SAMPLES_PER_RUN = 20;
+/** Default multiple of the run-to-run CV below which a change does not count. */
+export const DEFAULT_NOISE_MULTIPLE = 2;
+/** Fewest history values (earlier runs) to estimate the run-to-run noise when the baseline has one run. */
+export const MIN_HISTORY_FOR_NOISE = 3;
+/** Tolerance of threshold comparisons: a change at the threshold does not flip on rounding. */
+export const THRESHOLD_TOLERANCE = 1e-9;
+
+export type CompareTest = 'two-level' | 'run-level';
 
 export interface CompareKpiInput {
-  /** The KPI's value per baseline run (≥ 2 when there are no per-request samples). */
-  baseline: number[];
+  /** The KPI's value per baseline run (its statistic per run, e.g. each run's p95). */
+  baseline: readonly number[];
   /** The KPI's value per candidate run (≥ 1). */
-  candidate: number[];
-  /** Per-request samples of the baseline (e.g. latencies); used with candidateSamples when both have ≥ 20. */
-  baselineSamples?: number[];
-  candidateSamples?: number[];
+  candidate: readonly number[];
+  /**
+   * Per-request samples of each baseline run, aligned with `baseline` (one array per run). Used when
+   * every run on both sides has ≥ MIN_SAMPLES_PER_RUN samples and the statistic is a quantile or a
+   * mean: each run's statistic is then computed from its samples, with its own sampling error.
+   */
+  baselineSamples?: readonly (readonly number[])[];
+  candidateSamples?: readonly (readonly number[])[];
+  /** The statistic the KPI names (default 'mean': run values are averaged as they are). */
+  statistic?: KpiStatistic;
+  /**
+   * The KPI's stored values of earlier runs, oldest first, without the candidate. Estimates the
+   * run-to-run noise when the baseline has a single run.
+   */
+  history?: readonly number[];
   direction: Direction;
-  /** Smallest relative change that counts, e.g. 0.05 for 5 %. */
+  /** Smallest relative change that counts, e.g. 0.05 for 5 % (the practical minimum). */
   minEffect: number;
   /** Significance level, e.g. 0.01; the confidence interval is at 1 − alpha. */
   alpha: number;
-  /** PRNG seed of the bootstrap (a fixed default keeps results deterministic). */
-  seed?: number;
-  /** Bootstrap replicates (default 2000). */
-  resamples?: number;
+  /** The threshold is at least this multiple of the run-to-run CV (default 2). */
+  noiseMultiple?: number;
 }
 
 export interface CompareKpiResult {
   verdict: Verdict;
-  /** Candidate centre relative to baseline centre, signed: +0.12 means 12 % higher. */
+  /** The statistic compared: 'p95', 'mean', 'rate', … */
+  statistic: KpiStatistic;
+  /** Candidate value over baseline value minus one: +0.12 means 12 % higher. NaN when unknown. */
   relativeChange: number;
-  /** Confidence interval of relativeChange at 1 − alpha. */
+  /** Confidence interval of relativeChange at 1 − alpha ([NaN, NaN] with insufficient data). */
   ci: [number, number];
   pValue: number;
-  test: 'mann-whitney' | 'bootstrap';
-  /** Medians: of per-request samples on the Mann–Whitney path, of run values otherwise. */
-  baselineCentre: number;
-  candidateCentre: number;
+  test: CompareTest;
+  /** Mean over the baseline runs of each run's statistic (e.g. their p95). */
+  baselineValue: number;
+  /** Mean over the candidate runs of each run's statistic. */
+  candidateValue: number;
+  /** Run-to-run noise of one run's value, relative to the baseline value (NaN when unknown). */
+  runToRunCv: number;
+  /** The smallest change that counted: max(minEffect, noiseMultiple × runToRunCv). */
+  threshold: number;
+  /** Where the between-run variation came from. */
+  noiseFrom: 'baseline runs' | 'history' | 'none';
+  /** Degrees of freedom of the t test (NaN with insufficient data). */
+  degreesOfFreedom: number;
+  /** With `insufficient data`: what is missing. */
+  missing?: string;
   note?: string;
 }
 
@@ -58,9 +101,62 @@ function checkValues(field: string, values: unknown, min: number): asserts value
   if (bad >= 0) throw new RangeError(`${field}[${bad}] must be a finite number, got ${String(values[bad])}`);
 }
 
-function relative(candidate: number, baseline: number): number {
-  if (baseline === 0) return candidate === 0 ? 0 : candidate > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
-  return candidate / baseline - 1;
+/** (value − reference) / |reference|: value / reference − 1 for positive KPIs, and the right sign for negative ones. */
+export function relative(value: number, reference: number): number {
+  if (reference === 0) return value === 0 ? 0 : value > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  return reference > 0 ? value / reference - 1 : (value - reference) / Math.abs(reference);
+}
+
+/** The quantile level a statistic names, or undefined for a mean or a rate. */
+export function quantileOf(statistic: KpiStatistic): number | undefined {
+  return statistic === 'p50' ? 0.5 : statistic === 'p95' ? 0.95 : statistic === 'p99' ? 0.99 : undefined;
+}
+
+/** A run's statistic from its samples, and the variance of that estimate (its own sampling error). */
+export function runEstimate(samples: readonly number[], statistic: KpiStatistic): { value: number; variance: number } {
+  const n = samples.length;
+  const q = quantileOf(statistic);
+  if (q === undefined) {
+    let sum = 0;
+    for (const x of samples) sum += x;
+    const mean = sum / n;
+    let squares = 0;
+    for (const x of samples) squares += (x - mean) * (x - mean);
+    return { value: mean, variance: n > 1 ? squares / (n - 1) / n : 0 };
+  }
+  const sorted = sortedCopy(samples as number[]);
+  const value = quantileSorted(sorted, q);
+  // Distribution-free: the ranks n·q ± z·√(n·q·(1 − q)) bracket the quantile with probability
+  // ≈ 95 %, so (x_upper − x_lower) / (2·1.96) estimates its standard error without assuming a shape.
+  const z = 1.959963984540054;
+  const half = z * Math.sqrt(n * q * (1 - q));
+  const lower = quantileSorted(sorted, Math.max(0, (n * q - half) / n));
+  const upper = quantileSorted(sorted, Math.min(1, (n * q + half) / n));
+  const se = (upper - lower) / (2 * z);
+  return { value, variance: se * se };
+}
+
+function mean(values: readonly number[]): number {
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
+}
+
+function sampleVariance(values: readonly number[]): number {
+  const m = mean(values);
+  let squares = 0;
+  for (const v of values) squares += (v - m) * (v - m);
+  return squares / (values.length - 1);
+}
+
+/**
+ * Run-to-run variance from a history of run values: half the mean squared successive difference,
+ * which a step in the history barely moves (one difference of many), unlike the plain variance.
+ */
+function historyVariance(history: readonly number[]): number {
+  let squares = 0;
+  for (let i = 1; i < history.length; i++) squares += ((history[i] as number) - (history[i - 1] as number)) ** 2;
+  return squares / (2 * (history.length - 1));
 }
 
 export function decideVerdict(
@@ -68,175 +164,140 @@ export function decideVerdict(
   ci: readonly [number, number],
   pValue: number,
   direction: Direction,
-  minEffect: number,
+  threshold: number,
   alpha: number,
 ): Verdict {
-  const ciExcludesZeroSameSide = relativeChange > 0 ? ci[0] > 0 : relativeChange < 0 ? ci[1] < 0 : false;
-  if (!(pValue < alpha) || !ciExcludesZeroSameSide || !(Math.abs(relativeChange) > minEffect)) return 'unchanged';
-  const higher = relativeChange > 0;
-  const worse = direction === 'lower-is-better' ? higher : !higher;
+  if (!Number.isFinite(pValue) || Number.isNaN(relativeChange)) return 'unchanged';
+  const significant = pValue < alpha && (relativeChange > 0 ? ci[0] > 0 : relativeChange < 0 ? ci[1] < 0 : false);
+  // The interval must reach the threshold on the side of the change: the data cannot rule out a
+  // change at least that large.
+  const reach = relativeChange > 0 ? ci[1] : -ci[0];
+  const practical = reach >= threshold - THRESHOLD_TOLERANCE;
+  if (!significant || !practical) return 'unchanged';
+  const worse = direction === 'lower-is-better' ? relativeChange > 0 : relativeChange < 0;
   return worse ? 'regressed' : 'improved';
 }
 
 export function compareKpi(input: CompareKpiInput): CompareKpiResult {
   const { direction, minEffect, alpha } = input;
+  const statistic = input.statistic ?? 'mean';
+  const noiseMultiple = input.noiseMultiple ?? DEFAULT_NOISE_MULTIPLE;
   if (direction !== 'lower-is-better' && direction !== 'higher-is-better') {
     throw new RangeError(`direction must be 'lower-is-better' or 'higher-is-better', got ${String(direction)}`);
   }
   if (!(Number.isFinite(minEffect) && minEffect >= 0)) throw new RangeError(`minEffect must be a relative change ≥ 0 such as 0.05, got ${minEffect}`);
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`alpha must be a significance level between 0 and 1, got ${alpha}`);
-  const seed = input.seed ?? DEFAULT_SEED;
-  const resamples = input.resamples ?? DEFAULT_RESAMPLES;
-  if (!Number.isInteger(resamples) || resamples < 100) throw new RangeError(`resamples must be an integer ≥ 100, got ${resamples}`);
+  if (!(Number.isFinite(noiseMultiple) && noiseMultiple >= 0)) throw new RangeError(`noiseMultiple must be ≥ 0, got ${noiseMultiple}`);
+  checkValues('baseline', input.baseline, 0);
+  checkValues('candidate', input.candidate, 0);
+  if (input.history !== undefined) checkValues('history', input.history, 0);
 
+  // Each run's estimate: from its samples when every run has enough, else the stored run value.
+  let baselineRuns: { value: number; variance: number }[] = input.baseline.map((value) => ({ value, variance: 0 }));
+  let candidateRuns: { value: number; variance: number }[] = input.candidate.map((value) => ({ value, variance: 0 }));
+  let test: CompareTest = 'run-level';
+  const notes: string[] = [];
   const { baselineSamples, candidateSamples } = input;
-  let note: string | undefined;
   if (baselineSamples !== undefined || candidateSamples !== undefined) {
-    if (baselineSamples !== undefined) checkValues('baselineSamples', baselineSamples, 0);
-    if (candidateSamples !== undefined) checkValues('candidateSamples', candidateSamples, 0);
-    const nb = baselineSamples?.length ?? 0;
-    const nc = candidateSamples?.length ?? 0;
-    if (baselineSamples && candidateSamples && nb >= MIN_SAMPLES_FOR_RANK_TEST && nc >= MIN_SAMPLES_FOR_RANK_TEST) {
-      return samplesTest(baselineSamples, candidateSamples, input, seed, resamples);
+    const runs = [...(baselineSamples ?? []), ...(candidateSamples ?? [])];
+    runs.forEach((samples, i) => checkValues(`samples of run ${i}`, samples, 0));
+    const aligned =
+      baselineSamples !== undefined &&
+      candidateSamples !== undefined &&
+      baselineSamples.length === input.baseline.length &&
+      candidateSamples.length === input.candidate.length &&
+      baselineSamples.length > 0 &&
+      candidateSamples.length > 0;
+    const enough = runs.every((samples) => samples.length >= MIN_SAMPLES_PER_RUN);
+    if (statistic === 'rate') {
+      notes.push('per-request samples do not describe a rate: compared run values');
+    } else if (aligned && enough) {
+      baselineRuns = baselineSamples.map((samples) => runEstimate(samples, statistic));
+      candidateRuns = candidateSamples.map((samples) => runEstimate(samples, statistic));
+      test = 'two-level';
+    } else {
+      const counts = runs.map((s) => s.length);
+      notes.push(
+        aligned
+          ? `per-request samples ignored (fewest in a run: ${Math.min(...counts)}; each run needs ≥ ${MIN_SAMPLES_PER_RUN}): compared run values`
+          : 'per-request samples ignored (not one set per run on both sides): compared run values',
+      );
     }
-    note = `per-request samples ignored (${nb} baseline, ${nc} candidate; the rank test needs ≥ ${MIN_SAMPLES_FOR_RANK_TEST} on each side): compared run values instead`;
   }
-  checkValues('baseline', input.baseline, 2);
-  checkValues('candidate', input.candidate, 1);
-  const result = runLevelTest(input.baseline, input.candidate, input, seed, resamples);
-  if (note) result.note = result.note ? `${note}; ${result.note}` : note;
-  return result;
-}
 
-// --- per-request samples --------------------------------------------------------------------------
-
-/**
- * The median of a bootstrap resample of n sorted values, drawn in O(1): the resample's median is
- * the empirical quantile at rank fraction ½ + Z/(2√n), Z standard normal (the number of resampled
- * values below any point is Binomial(n, p), so the median's rank fraction is ≈ N(½, 1/(4n)) for
- * n ≥ 20). Exact resampling would cost O(n) per replicate, too slow for 10⁵-request runs.
- */
-function bootstrapMedian(sorted: Float64Array, z: number): number {
-  return quantileSorted(sorted, 0.5 + z / (2 * Math.sqrt(sorted.length)));
-}
-
-function samplesTest(
-  baselineSamples: number[],
-  candidateSamples: number[],
-  input: CompareKpiInput,
-  seed: number,
-  resamples: number,
-): CompareKpiResult {
-  const sortedBaseline = sortedCopy(baselineSamples);
-  const sortedCandidate = sortedCopy(candidateSamples);
-  const baselineCentre = quantileSorted(sortedBaseline, 0.5);
-  const candidateCentre = quantileSorted(sortedCandidate, 0.5);
-  const relativeChange = relative(candidateCentre, baselineCentre);
-  const { pValue } = mannWhitney(baselineSamples, candidateSamples);
-
-  const random = createRandom(seed);
-  const changes = new Float64Array(resamples);
-  for (let i = 0; i < resamples; i++) {
-    changes[i] = relative(bootstrapMedian(sortedCandidate, random.normal()), bootstrapMedian(sortedBaseline, random.normal()));
-  }
-  changes.sort();
-  const ci: [number, number] = [quantileSorted(changes, input.alpha / 2), quantileSorted(changes, 1 - input.alpha / 2)];
-  const result: CompareKpiResult = {
-    verdict: decideVerdict(relativeChange, ci, pValue, input.direction, input.minEffect, input.alpha),
-    relativeChange,
-    ci,
-    pValue,
-    test: 'mann-whitney',
-    baselineCentre,
-    candidateCentre,
+  const nb = baselineRuns.length;
+  const nc = candidateRuns.length;
+  const baselineValue = nb > 0 ? mean(baselineRuns.map((r) => r.value)) : Number.NaN;
+  const candidateValue = nc > 0 ? mean(candidateRuns.map((r) => r.value)) : Number.NaN;
+  const relativeChange = nb > 0 && nc > 0 ? relative(candidateValue, baselineValue) : Number.NaN;
+  const insufficient = (missing: string, noiseFrom: CompareKpiResult['noiseFrom'] = 'none', runToRunCv = Number.NaN): CompareKpiResult => {
+    const result: CompareKpiResult = {
+      verdict: 'insufficient data',
+      statistic,
+      relativeChange,
+      ci: [Number.NaN, Number.NaN],
+      pValue: Number.NaN,
+      test,
+      baselineValue,
+      candidateValue,
+      runToRunCv,
+      threshold: minEffect,
+      noiseFrom,
+      degreesOfFreedom: Number.NaN,
+      missing,
+    };
+    if (notes.length) result.note = notes.join('; ');
+    return result;
   };
-  if (baselineCentre === 0) result.note = 'the baseline median is 0, so the relative change is not finite';
-  return result;
-}
+  if (nb === 0) return insufficient('no baseline run carries this KPI');
+  if (nc === 0) return insufficient('the candidate has no value of this KPI');
 
-// --- run-level values -----------------------------------------------------------------------------
-
-/**
- * The robust studentised difference of medians: (median(c) − median(b)) / (s·√(1/nb + 1/nc)), with
- * s the mean absolute deviation of every run from its own side's median, pooled over both sides.
- * Medians keep one odd run from moving the centre; an odd run can only inflate s, which makes the
- * test more cautious, never more alarmed.
- */
-function studentise(baseline: ArrayLike<number>, candidate: ArrayLike<number>, baselineCentre: number, candidateCentre: number) {
-  let deviations = 0;
-  for (let i = 0; i < baseline.length; i++) deviations += Math.abs((baseline[i] as number) - baselineCentre);
-  for (let i = 0; i < candidate.length; i++) deviations += Math.abs((candidate[i] as number) - candidateCentre);
-  const spread = deviations / (baseline.length + candidate.length);
-  const standardError = spread * Math.sqrt(1 / baseline.length + 1 / candidate.length);
-  return { standardError, t: (candidateCentre - baselineCentre) / standardError };
-}
-
-const nullCache = new Map<string, Float64Array>();
-
-/**
- * The null distribution of the studentised statistic for nb baseline and nc candidate runs, sorted:
- * the statistic is location- and scale-free, so its distribution under "both sides are draws from
- * one normal distribution" is the same for every KPI and can be simulated once with N(0, 1) draws
- * (a parametric bootstrap) and cached. Unlike a permutation test it can reach p < 0.01 with a single
- * candidate run against five baseline runs; unlike resampling the runs themselves it does not
- * pretend five runs show the whole spread of the noise (that called 11 % of pure-noise 5-vs-1
- * comparisons significant at alpha 0.01 in a trial).
- */
-function studentisedNull(nb: number, nc: number, resamples: number, seed: number): Float64Array {
-  const key = `${nb}:${nc}:${resamples}:${seed}`;
-  const cached = nullCache.get(key);
-  if (cached) return cached;
-  const random = createRandom(seed);
-  const baseline = new Float64Array(nb);
-  const candidate = new Float64Array(nc);
-  const draws = new Float64Array(resamples);
-  for (let i = 0; i < resamples; i++) {
-    for (let k = 0; k < nb; k++) baseline[k] = random.normal();
-    for (let k = 0; k < nc; k++) candidate[k] = random.normal();
-    const b = Float64Array.from(baseline).sort();
-    const c = Float64Array.from(candidate).sort();
-    draws[i] = studentise(b, c, quantileSorted(b, 0.5), quantileSorted(c, 0.5)).t;
+  // Between-run variation: the baseline's runs, or the KPI's history when there is one run.
+  const withinBaseline = mean(baselineRuns.map((r) => r.variance));
+  const withinCandidate = mean(candidateRuns.map((r) => r.variance));
+  let totalVariance: number;
+  let df: number;
+  let noiseFrom: CompareKpiResult['noiseFrom'];
+  if (nb >= 2) {
+    totalVariance = sampleVariance(baselineRuns.map((r) => r.value));
+    df = nb - 1;
+    noiseFrom = 'baseline runs';
+  } else {
+    const history = input.history ?? [];
+    if (history.length < MIN_HISTORY_FOR_NOISE) {
+      return insufficient(
+        `the run-to-run variation: 1 baseline run and ${history.length} earlier run${history.length === 1 ? '' : 's'} in the KPI's history; ` +
+          `needs ≥ 2 baseline runs or ≥ ${MIN_HISTORY_FOR_NOISE} runs of history`,
+      );
+    }
+    totalVariance = historyVariance(history);
+    df = history.length - 2;
+    noiseFrom = 'history';
   }
-  draws.sort();
-  if (nullCache.size > 256) nullCache.clear();
-  nullCache.set(key, draws);
-  return draws;
-}
-
-function runLevelTest(baseline: number[], candidate: number[], input: CompareKpiInput, seed: number, resamples: number): CompareKpiResult {
-  const baselineCentre = median(baseline);
-  const candidateCentre = median(candidate);
-  const difference = candidateCentre - baselineCentre;
-  const relativeChange = relative(candidateCentre, baselineCentre);
-  const base = { test: 'bootstrap' as const, baselineCentre, candidateCentre, relativeChange };
-  const { alpha, direction, minEffect } = input;
-  const { standardError, t } = studentise(baseline, candidate, baselineCentre, candidateCentre);
+  // Samples only sharpen each run's own estimate: the between-run part is what the runs vary by
+  // beyond their own sampling error.
+  const between = Math.max(0, totalVariance - withinBaseline);
+  const runVariance = between + withinBaseline;
+  const runToRunCv = baselineValue !== 0 ? Math.sqrt(runVariance) / Math.abs(baselineValue) : Number.NaN;
+  const threshold = Math.max(minEffect, Number.isFinite(runToRunCv) ? noiseMultiple * runToRunCv : 0);
+  const standardError = Math.sqrt((between + withinBaseline) / nb + (between + withinCandidate) / nc);
+  const difference = candidateValue - baselineValue;
+  const base = { statistic, relativeChange, test, baselineValue, candidateValue, runToRunCv, threshold, noiseFrom, degreesOfFreedom: df };
 
   if (!(standardError > 0)) {
-    // Every run on each side has the same value: any difference is real, none is noise.
+    // Every run has the same value and no sampling error: any difference is real, none is noise.
     const pValue = difference === 0 ? 1 : 0;
     const ci: [number, number] = [relativeChange, relativeChange];
-    return {
-      ...base,
-      verdict: decideVerdict(relativeChange, ci, pValue, direction, minEffect, alpha),
-      ci,
-      pValue,
-      note: 'no run-to-run variation on either side, so any difference counts as significant',
-    };
+    notes.push('no run-to-run variation, so any difference counts as significant');
+    return { ...base, verdict: decideVerdict(relativeChange, ci, pValue, direction, threshold, alpha), ci, pValue, note: notes.join('; ') };
   }
-
-  const draws = studentisedNull(baseline.length, candidate.length, resamples, seed);
-  let asExtreme = 0;
-  const observed = Math.abs(t);
-  for (const draw of draws) if (Math.abs(draw) >= observed) asExtreme++;
-  const pValue = (asExtreme + 1) / (resamples + 1);
-  // Inverting the same test: the shift δ is plausible when (difference − δ)/SE lies within the
-  // null's central 1 − alpha, so the interval and the p-value always agree on significance.
-  const lower = difference - quantileSorted(draws, 1 - alpha / 2) * standardError;
-  const upper = difference - quantileSorted(draws, alpha / 2) * standardError;
-  const ends = [relative(baselineCentre + lower, baselineCentre), relative(baselineCentre + upper, baselineCentre)];
+  const t = difference / standardError;
+  const pValue = studentTwoSidedP(t, df);
+  const critical = studentCritical(alpha, df);
+  const ends = [relative(candidateValue - critical * standardError, baselineValue), relative(candidateValue + critical * standardError, baselineValue)];
   const ci: [number, number] = [Math.min(...ends), Math.max(...ends)];
-  const result: CompareKpiResult = { ...base, verdict: decideVerdict(relativeChange, ci, pValue, direction, minEffect, alpha), ci, pValue };
-  if (baselineCentre === 0) result.note = 'the baseline median is 0, so the relative change is not finite';
+  const result: CompareKpiResult = { ...base, verdict: decideVerdict(relativeChange, ci, pValue, direction, threshold, alpha), ci, pValue };
+  if (baselineValue === 0) notes.push('the baseline value is 0, so the relative change is not finite');
+  if (notes.length) result.note = notes.join('; ');
   return result;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changePoints } from './index.js';
+import { eDivisive as changePoints } from './index.js';
 import { bestSplit } from './edivisive.js';
 import { createRandom, normalSeries } from './synthetic.js';
 
@@ -21,6 +21,8 @@ function naiveBestSplit(values: readonly number[], minSegment: number) {
   return best;
 }
 
+// E-divisive means (what Apache Otava uses), kept as eDivisive for comparison; perfstack's own
+// detector is detectChanges (history.test.ts).
 describe('E-divisive energy scan', () => {
   it('matches the definition computed naively', () => {
     const random = createRandom(21);
@@ -73,15 +75,11 @@ describe('changePoints on fixtures with known answers', () => {
     expect(() => changePoints([1, 2, 3], { window: 4 })).toThrow(/window/);
   });
 
-  it('a 10,000-point series with a window of 200 takes well under a few seconds', () => {
+  it('a 10,000-point series with a window of 200 (not timed; see bench/regression-stats.bench.ts)', () => {
     const random = createRandom(26);
     const series = Array.from({ length: 10_000 }, (_, i) => 100 * (1 + 0.1 * (Math.floor(i / 1000) % 3)) + 2 * random.normal());
-    const started = performance.now();
     const found = changePoints(series, { window: 200 });
-    const elapsed = performance.now() - started;
-    console.info(`changePoints 10,000 points, window 200: ${elapsed.toFixed(0)} ms, ${found.length} change points`);
     expect(found.map((c) => c.index)).toEqual([1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000]);
-    expect(elapsed).toBeLessThan(3000);
   });
 });
 

@@ -7,3 +7,4 @@ export function normalSeries(random: Random, length: number, mean: number, sd: n
 }
 
 export { createRandom };
+export type { Random };
