@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeSvg, renderSvg } from './charts.js';
+import { normalizeSvg, renderSvg } from '../../charts/index.js';
 import { formatChange, formatCi, formatPValue, formatValue, markdownCode, shellQuote } from './format.js';
 import { PLOT_ALL_LIMIT, renderHtml, renderMarkdown, writeReports, type ComparisonReport, type KpiComparison } from './index.js';
 import { buildReport } from './test-fixture.js';
