@@ -3,6 +3,7 @@
 //   PostgreSQL 15 (seeded small) ─► reference service (in-process, fault switch) ─┐
 //                                  pg-stats exporter (in-process) ─────────────────┤ scraped every 1 s
 //                                  node_exporter (optional child) ─────────────────┤
+//   blackbox exporter (optional child; probes each service's /health) ────────────┤
 //   Prometheus (child; the generated rules, evaluated every 1 s; remote-write on) ◄┘
 //      └─► Alertmanager (optional child; the generated routing, group_wait/interval 1 s)
 //             └─► Slack capture server (in-process: waitFor(predicate, ms))
@@ -14,10 +15,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import defaults from '../../perfstack.config.js';
 import { parseConfig, renderYaml, type PerfstackConfig } from '../../config/index.js';
-import { generateRules, startSlackCapture, writeAlertmanagerConfig, type SlackCapture } from '../../alerts/index.js';
+import { BLACKBOX_JOB, blackboxConfig, generateRules, HEALTH_PATH, startSlackCapture, writeAlertmanagerConfig, type SlackCapture } from '../../alerts/index.js';
 import { DEMO_USER, migrate, seed, startApp, type RunningApp } from '../../app/index.js';
 import { startPgStatsExporter, type PgStatsExporter } from '../../exporters/index.js';
-import { alertmanagerLaunch, freePort, nodeExporterLaunch, prometheusConfig, prometheusLaunch, startLaunch, type RunningProcess } from '../../stack/index.js';
+import { alertmanagerLaunch, blackboxLaunch, freePort, nodeExporterLaunch, prometheusConfig, prometheusLaunch, startLaunch, type RunningProcess } from '../../stack/index.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 
 export const config: PerfstackConfig = parseConfig(defaults);
@@ -41,6 +42,11 @@ export interface E2eStackOptions {
   alerting?: boolean;
   /** Start node_exporter (the host dashboard reads it). */
   nodeExporter?: boolean;
+  /**
+   * Start the blackbox exporter (the generated blackbox.yml) and the probe job that asks it to probe
+   * every service's health endpoint, so probe_success and the availability SLI's probe events exist.
+   */
+  blackbox?: boolean;
 }
 
 export interface E2eStack {
@@ -51,6 +57,7 @@ export interface E2eStack {
   prometheus: RunningProcess;
   prometheusUrl: string;
   nodeExporter?: RunningProcess;
+  blackbox?: RunningProcess;
   alertmanager?: RunningProcess;
   alertmanagerUrl?: string;
   capture?: SlackCapture;
@@ -82,6 +89,17 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       nodeExporter = await startLaunch('node-exporter', port, nodeExporterLaunch({ port }));
       stops.push(() => nodeExporter!.stop());
       nodeTarget = `127.0.0.1:${port}`;
+    }
+
+    let blackbox: RunningProcess | undefined;
+    let blackboxTarget: string | undefined;
+    if (options.blackbox) {
+      const port = await freePort();
+      const blackboxFile = join(root, 'blackbox.yml');
+      writeFileSync(blackboxFile, renderYaml(blackboxConfig()));
+      blackbox = await startLaunch('blackbox-exporter', port, blackboxLaunch({ configFile: blackboxFile, port }));
+      stops.push(() => blackbox!.stop());
+      blackboxTarget = `127.0.0.1:${port}`;
     }
 
     let capture: SlackCapture | undefined;
@@ -118,6 +136,9 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
             nodeExporter: nodeTarget,
             prometheus: `127.0.0.1:${prometheusPort}`,
             alertmanager: alertmanagerTarget,
+            ...(blackboxTarget
+              ? { blackbox: blackboxTarget, probeUrls: Object.fromEntries(config.services.map((s) => [s.name, `http://127.0.0.1:${app.port}${HEALTH_PATH}`])) }
+              : {}),
           },
           `${rulesFolder}/*.yml`,
         ),
@@ -143,6 +164,17 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       30_000,
       200,
     );
+    if (blackbox) {
+      await waitUntil(
+        'Prometheus has a successful probe of every service',
+        async () => {
+          const probes = await instantQuery(prometheusUrl, `probe_success{job="${BLACKBOX_JOB}"}`);
+          return config.services.every((service) => probes.some((s) => s.metric.service === service.name && s.value[1] === '1'));
+        },
+        30_000,
+        200,
+      );
+    }
 
     return {
       root,
@@ -152,6 +184,7 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       prometheus,
       prometheusUrl,
       nodeExporter,
+      blackbox,
       alertmanager,
       alertmanagerUrl: alertmanager ? `http://${alertmanagerTarget}` : undefined,
       capture,
