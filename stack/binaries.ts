@@ -17,10 +17,13 @@ export function prometheusLaunch(options: { configFile: string; dataDir: string;
       // config.retention: covers the longest SLO window plus margin (the config check enforces it).
       ...(options.retention ? [`--storage.tsdb.retention.time=${options.retention}`] : []),
       `--web.listen-address=127.0.0.1:${options.port}`,
-      '--web.enable-remote-write-receiver', // k6 pushes with experimental-prometheus-rw
+      '--web.enable-remote-write-receiver', // load runs push here (the engine, or k6's experimental-prometheus-rw)
       '--web.enable-lifecycle', // POST /-/reload after regenerating
       // Without it the first notification of a new alert waits a minute (tests only).
       ...(options.fastAlerts ? ['--rules.alert.resend-delay=1s'] : []),
+      // An alert whose `for` is over a minute keeps its pending time across a restart, so a short
+      // Prometheus restart neither resolves it at Alertmanager nor pages again (default grace: 10m).
+      '--rules.alert.for-grace-period=1m',
     ],
     readyPath: '/-/ready',
   };
