@@ -53,18 +53,24 @@ export function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-/** The baseline store's URL: --store-url, $PERFSTACK_STORE_URL, $DATABASE_URL, $DATABASE_URL_FILE, or the native stack's; undefined when none is known. */
+/**
+ * The baseline store's URL: --store-url, $PERFSTACK_STORE_URL, $DATABASE_URL, $DATABASE_URL_FILE, or
+ * the native stack's (its perfstack_store role, else its database URL); undefined when none is known.
+ */
 export function findStoreUrl(given: string | undefined, stateDir: string): string | undefined {
   if (given) return given;
   for (const name of ['PERFSTACK_STORE_URL', 'DATABASE_URL']) {
     const value = process.env[name];
     if (value) return value;
   }
-  const file = process.env.DATABASE_URL_FILE ?? join(stateDir, 'secrets', 'database_url');
-  try {
-    const url = readFileSync(file, 'utf8').trim();
-    return url || undefined;
-  } catch {
-    return undefined;
+  const files = process.env.DATABASE_URL_FILE ? [process.env.DATABASE_URL_FILE] : [join(stateDir, 'secrets', 'store_url'), join(stateDir, 'secrets', 'database_url')];
+  for (const file of files) {
+    try {
+      const url = readFileSync(file, 'utf8').trim();
+      if (url) return url;
+    } catch {
+      // the next candidate
+    }
   }
+  return undefined;
 }

@@ -82,10 +82,26 @@ describe('native stack', () => {
       expect(attributes.rows).toEqual([
         { rolname: 'perfstack_app', rolsuper: false, monitor: false },
         { rolname: 'perfstack_exporter', rolsuper: false, monitor: true },
+        { rolname: 'perfstack_store', rolsuper: false, monitor: false },
       ]);
     } finally {
       await client.end();
     }
+    // The baseline store has its own role and database: it can create its tables there, and cannot
+    // read the service's data.
+    const store = new pg.Client({ connectionString: readFileSync(first.files.storeUrl, 'utf8').trim() });
+    await store.connect();
+    try {
+      const who = await store.query<{ user: string; db: string }>('SELECT current_user AS user, current_database() AS db');
+      expect(who.rows[0]).toEqual({ user: 'perfstack_store', db: 'perfstack_baselines' });
+      await store.query('CREATE TABLE IF NOT EXISTS store_probe (id int)');
+      await store.query('DROP TABLE store_probe');
+    } finally {
+      await store.end();
+    }
+    const outsider = new pg.Client({ connectionString: readFileSync(first.files.storeUrl, 'utf8').trim().replace(/\/perfstack_baselines$/, '/perfstack') });
+    await expect(outsider.connect().then(() => outsider.query('SELECT count(*) FROM entities'))).rejects.toThrow(/permission denied/);
+    await outsider.end().catch(() => undefined);
   });
 
   it('points Prometheus at the real ports: the app, pg-stats and node targets come up', async () => {
@@ -115,7 +131,7 @@ describe('native stack', () => {
     const secrets = join(stateDir, 'secrets');
     expect(statSync(secrets).mode & 0o777).toBe(0o700);
     const names = readdirSync(secrets);
-    expect(names).toEqual(expect.arrayContaining(['admin_token', 'database_url', 'postgres_password', 'slack_api_url']));
+    expect(names).toEqual(expect.arrayContaining(['admin_token', 'database_url', 'store_url', 'postgres_password', 'slack_api_url']));
     for (const name of names) expect(statSync(join(secrets, name)).mode & 0o777, name).toBe(0o600);
 
     const password = readFileSync(join(secrets, 'postgres_password'), 'utf8').trim();

@@ -22,7 +22,7 @@ import { POSTGRES_USER, postgresCluster, type PostgresCluster } from './postgres
 //   state/stack.json             what runs: name, pid, port, url, log (no secrets)
 //   state/logs/<name>.log        every component's output
 //   state/postgres/data|socket   the PostgreSQL cluster (owned by postgres, mode 700)
-//   state/secrets/*              mode 600: postgres_password, database_url, admin_token, slack_api_url
+//   state/secrets/*              mode 600: postgres_password, database_url, store_url, role passwords, admin_token, slack_api_url
 
 /** Start order; `down` stops in the reverse order. */
 export const NATIVE_COMPONENTS = ['postgres', 'app', 'pg-stats', 'node-exporter', 'blackbox', 'slack-capture', 'alertmanager', 'prometheus'] as const;
@@ -120,6 +120,8 @@ export interface NativeStack {
     adminToken: string;
     /** The full PostgreSQL URL, password included (mode 600): DATABASE_URL_FILE for other commands. */
     databaseUrl: string;
+    /** The baseline store's URL (role perfstack_store, database perfstack_baselines; mode 600). */
+    storeUrl: string;
     postgresPassword: string;
     /** What Slack would have received (the capture server's log), when no real webhook is used. */
     slackCaptureLog?: string;
@@ -323,10 +325,11 @@ async function stopPostgres(cluster: PostgresCluster, component: Component, log:
 /**
  * The roles the reference service and the pg-stats exporter log in with (as in compose's
  * provisioning/postgres/initdb/): perfstack_app may read and write the service's tables and nothing
- * else (migrations and seeding run as postgres, here); perfstack_exporter has pg_monitor only.
+ * else (migrations and seeding run as postgres, here); perfstack_exporter has pg_monitor only;
+ * perfstack_store owns the perfstack_baselines database and nothing else.
  * Passwords are secret files (mode 600), set again on every start.
  */
-async function ensureClientRoles(superuserUrl: string, port: number, secretsDir: string): Promise<{ app: string; exporter: string }> {
+async function ensureClientRoles(superuserUrl: string, port: number, secretsDir: string): Promise<{ app: string; exporter: string; store: string }> {
   const client = new pg.Client({ connectionString: superuserUrl, application_name: 'perfstack-setup' });
   await client.connect();
   try {
@@ -339,6 +342,11 @@ async function ensureClientRoles(superuserUrl: string, port: number, secretsDir:
     };
     const app = await role('perfstack_app', 'app_password');
     const exporter = await role('perfstack_exporter', 'exporter_password');
+    const storeRole = await role('perfstack_store', 'store_password');
+    const { rowCount: hasStoreDb } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [STORE_DATABASE]);
+    if (!hasStoreDb) await client.query(`CREATE DATABASE ${pg.escapeIdentifier(STORE_DATABASE)} OWNER perfstack_store`);
+    await client.query(`REVOKE CONNECT ON DATABASE ${pg.escapeIdentifier(STORE_DATABASE)} FROM PUBLIC`);
+    const store = storeRole.replace(new RegExp(`/${DATABASE}$`), `/${STORE_DATABASE}`);
     for (const statement of [
       `GRANT CONNECT ON DATABASE ${DATABASE} TO perfstack_app, perfstack_exporter`,
       'GRANT USAGE ON SCHEMA public TO perfstack_app',
@@ -348,11 +356,14 @@ async function ensureClientRoles(superuserUrl: string, port: number, secretsDir:
     ]) {
       await client.query(statement);
     }
-    return { app, exporter };
+    return { app, exporter, store };
   } finally {
     await client.end();
   }
 }
+
+/** The baseline store's own database, owned by perfstack_store (as in compose). */
+const STORE_DATABASE = 'perfstack_baselines';
 
 /** Starts whatever is not already running; a second call reuses the running components. */
 export async function startNativeStack(config: PerfstackConfig, options: NativeStackOptions): Promise<NativeStack> {
@@ -420,6 +431,7 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
   const files = {
     adminToken: join(secrets, 'admin_token'),
     databaseUrl: join(secrets, 'database_url'),
+    storeUrl: join(secrets, 'store_url'),
     postgresPassword: join(secrets, 'postgres_password'),
   };
 
@@ -500,12 +512,14 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
   }
 
   // Least privilege: the service and the exporter connect with their own roles, never as postgres.
-  let roleUrls: { app: string; exporter: string };
+  let roleUrls: { app: string; exporter: string; store: string };
   try {
     roleUrls = await ensureClientRoles(databaseUrl, pgPort, secrets);
   } catch (error) {
-    throw new Error(`postgres failed: creating the perfstack_app and perfstack_exporter roles: ${(error as Error).message}`);
+    throw new Error(`postgres failed: creating the perfstack_app, perfstack_exporter and perfstack_store roles: ${(error as Error).message}`);
   }
+  // `perfstack run`, import and compare find the store through this file (cli/options.ts findStoreUrl).
+  writeSecret(files.storeUrl, roleUrls.store);
 
   // 2. The reference service and the pg-stats exporter; secrets only in their environment.
   const adminToken = generatedSecret(files.adminToken);

@@ -49,6 +49,7 @@ function printStack(stack: NativeStack, stateDir: string, viewers: Viewers): voi
   if (stack.files.slackCaptureLog) console.log(`  Slack messages (capture server): ${stack.files.slackCaptureLog}`);
   console.log(`  admin token (PERFSTACK_ADMIN_TOKEN, /admin/fault): ${stack.files.adminToken}`);
   console.log(`  database URL, password included (use as DATABASE_URL_FILE): ${stack.files.databaseUrl}`);
+  console.log(`  baseline store URL (role perfstack_store; run, import and compare use it): ${stack.files.storeUrl}`);
   console.log(`  Prometheus remote-write (load runs): ${stack.urls.prometheusRemoteWrite}`);
   if (viewers.viewer) console.log(`  dashboards (perfstack viewer): ${viewers.viewer.url}`);
   if (viewers.grafana) console.log(`  Grafana (your own install; admin password in ${join(stateDir, 'secrets', 'grafana_admin_password')}): ${viewers.grafana.url}`);
