@@ -132,7 +132,24 @@ export const regression = {
   relativeChange: 'perfstack_regression_relative_change',
   /** Unix time of the comparison: lets dashboards show when a verdict was made. */
   comparedAt: 'perfstack_regression_compared_timestamp_seconds',
-  labels: { scenario: 'scenario', kpi: 'kpi', endpoint: 'endpoint', testid: 'testid', baseline: 'baseline' },
+  labels: {
+    scenario: 'scenario',
+    kpi: 'kpi',
+    endpoint: 'endpoint',
+    testid: 'testid',
+    baseline: 'baseline',
+    /** The candidate run's git branch: the alert pages only for the configured baseline branch. */
+    branch: 'branch',
+    /** The statistic the verdict judged (p50, p95, p99, mean, rate). */
+    statistic: 'statistic',
+  },
+} as const;
+
+/** The blackbox exporter's probe metrics: availability as clients see it. */
+export const probe = {
+  success: 'probe_success',
+  duration: 'probe_duration_seconds',
+  httpStatus: 'probe_http_status_code',
 } as const;
 
 /** Recording-rule names, level:metric:operations. */

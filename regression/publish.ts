@@ -29,8 +29,8 @@ export interface PublishedVerdict {
  * metrics/index.ts's regression.labels, the metric contract, as `statistic` and `branch`; the
  * PerformanceRegression rule selects on `branch`.)
  */
-export const STATISTIC_LABEL = 'statistic';
-export const BRANCH_LABEL = 'branch';
+export const STATISTIC_LABEL = regression.labels.statistic;
+export const BRANCH_LABEL = regression.labels.branch;
 
 /** The textfile the native stack's node_exporter reads (one per scenario, replaced on each compare). */
 export const VERDICT_FILE_PREFIX = 'perfstack_regression_';

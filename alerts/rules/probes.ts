@@ -1,4 +1,5 @@
 import type { ServiceConfig } from '../../config/index.js';
+import { probe } from '../../metrics/index.js';
 import { equals, selector } from './format.js';
 
 // Availability as clients see it: Debian's prometheus-blackbox-exporter probes every service's
@@ -13,11 +14,7 @@ export const BLACKBOX_MODULE = 'http_health';
 /** The path probed on every service: the reference service answers it without touching the database. */
 export const HEALTH_PATH = '/health';
 
-export const probe = {
-  success: 'probe_success',
-  duration: 'probe_duration_seconds',
-  httpStatus: 'probe_http_status_code',
-} as const;
+export { probe };
 
 /** `probe_success{job="blackbox",service="<name>"}`: the probes of one service's health endpoint. */
 export function probeSelector(service: ServiceConfig): string {

@@ -11,7 +11,7 @@ import { windowSeconds } from './recording.js';
 
 const L = regression.labels;
 /** The candidate run's branch on the verdict series (regression/publish.ts writes it). */
-export const VERDICT_BRANCH_LABEL = 'branch';
+export const VERDICT_BRANCH_LABEL = L.branch;
 const FIXTURE_VERDICT = { [L.scenario]: 'load', [L.kpi]: 'latency_p95', [L.endpoint]: '/api/search', [L.testid]: 'fixture-run' };
 
 export function regressionAlerts(config: PerfstackConfig): AlertDefinition[] {
