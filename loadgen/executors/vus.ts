@@ -80,9 +80,17 @@ export class RampingVus extends Executor<Config<'ramping-vus'>> {
           s.loop = undefined;
         }
       })();
+    // Only a change of the target touches the slots: walking thousands of them every 10 ms while the
+    // target holds still cost more CPU than the load itself.
+    let lastTarget = -1;
+    let slotsSeen = 0;
     const apply = () => {
       const target = rampingVusAt(this.config.startVUs, this.config.stages, this.host.now() - this.startedAt);
-      for (let slot = 0; slot < Math.max(target, slots.size ? Math.max(...slots.keys()) + 1 : 0); slot++) {
+      if (target === lastTarget) return;
+      lastTarget = target;
+      const upTo = Math.max(target, slotsSeen);
+      slotsSeen = upTo;
+      for (let slot = 0; slot < upTo; slot++) {
         if (!this.host.segment.owns(slot)) continue;
         let s = slots.get(slot);
         const wanted = slot < target;
