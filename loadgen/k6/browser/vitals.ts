@@ -61,6 +61,9 @@ export function vitalsInitScript(): string {
   function send(metric) {
     // Once perfstack stood in for web-vitals (below), a late report of the same metric is a duplicate.
     if (substituted[metric.name]) return;
+    // web-vitals may report INP or CLS again when the page is hidden a second time (leaving it);
+    // k6 records each Web Vital once per page, so the first report stands.
+    if (reported[metric.name]) return;
     reported[metric.name] = true;
     var binding = window[${JSON.stringify(VITALS_BINDING)}];
     if (typeof binding !== 'function') return;
