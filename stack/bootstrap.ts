@@ -31,6 +31,13 @@ export const TOOL_GROUPS = {
     { name: 'pg_stat_statements and pg_trgm', provides: '/usr/share/postgresql/15/extension/pg_trgm.control', aptPackage: 'postgresql-contrib' },
     { name: 'postgres_exporter', provides: '/usr/bin/prometheus-postgres-exporter', aptPackage: 'prometheus-postgres-exporter' },
   ],
+  // The reference service's cache in front of search and entity reads.
+  redis: [{ name: 'redis-server', provides: '/usr/bin/redis-server', aptPackage: 'redis-server' }],
+  // The opt-in long-term store (`perfstack start --long-term-store`); vmalert evaluates the rules there.
+  longTermStore: [
+    { name: 'VictoriaMetrics', provides: '/usr/bin/victoria-metrics', aptPackage: 'victoria-metrics' },
+    { name: 'vmalert', provides: '/usr/bin/vmalert', aptPackage: 'victoria-metrics' },
+  ],
 } as const satisfies Record<string, readonly Tool[]>;
 
 export type ToolGroup = keyof typeof TOOL_GROUPS;

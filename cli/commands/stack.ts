@@ -87,7 +87,7 @@ on PATH or point K6_BINARY at it.`,
     .addOption(new Option('--scenario <name>', 'the load scenario to run once the stack is up').choices(scenarioNames()).default('smoke'))
     .option('--no-load', 'start the stack without running a load scenario')
     .action(async (options: { config: string; stateDir: string; slackWebhookUrl?: string; scenario: string; load: boolean }) => {
-      await bootstrapTools(['prometheus', 'postgres'], { dryRun: false });
+      await bootstrapTools(['prometheus', 'postgres', 'redis'], { dryRun: false });
       const config = await loadConfig(options.config);
       const bin = fileURLToPath(new URL('../../bin/perfstack.js', import.meta.url));
       let stack: NativeStack;
