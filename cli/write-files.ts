@@ -8,6 +8,7 @@ export const GENERATOR_OWNED_FOLDERS = [
   'provisioning/prometheus/rules',
   'provisioning/prometheus/tests',
   'provisioning/alertmanager/templates',
+  'provisioning/kubernetes',
 ] as const;
 
 function listFiles(folder: string): string[] {
@@ -25,8 +26,11 @@ export interface FileDrift {
   orphaned: string[];
 }
 
-/** Compares generated content with the tree under root, without writing anything. */
-export function findDrift(root: string, files: GeneratedFile[]): FileDrift {
+/**
+ * Compares generated content with the tree under root, without writing anything; `ownedFolders`
+ * narrows the orphan search (`generate --target` owns one folder).
+ */
+export function findDrift(root: string, files: GeneratedFile[], ownedFolders: readonly string[] = GENERATOR_OWNED_FOLDERS): FileDrift {
   const changed = files
     .filter((file) => {
       const path = join(root, file.path);
@@ -34,7 +38,7 @@ export function findDrift(root: string, files: GeneratedFile[]): FileDrift {
     })
     .map((file) => file.path);
   const generated = new Set(files.map((file) => file.path));
-  const orphaned = GENERATOR_OWNED_FOLDERS.flatMap((folder) => listFiles(join(root, folder)))
+  const orphaned = ownedFolders.flatMap((folder) => listFiles(join(root, folder)))
     .map((path) => relative(root, path))
     .filter((path) => !generated.has(path))
     .sort();
@@ -46,8 +50,8 @@ export function findDrift(root: string, files: GeneratedFile[]): FileDrift {
  * half-written file, then removes orphans. Content is fully computed before this is called,
  * so a bad config fails before anything on disk is touched.
  */
-export function writeGeneratedFiles(root: string, files: GeneratedFile[]): FileDrift {
-  const drift = findDrift(root, files);
+export function writeGeneratedFiles(root: string, files: GeneratedFile[], ownedFolders: readonly string[] = GENERATOR_OWNED_FOLDERS): FileDrift {
+  const drift = findDrift(root, files, ownedFolders);
   const seen = new Set<string>();
   for (const file of files) {
     if (seen.has(file.path)) throw new Error(`two generators both produce ${file.path}`);

@@ -28,7 +28,7 @@ interface Container {
 interface Job {
   apiVersion: string;
   kind: string;
-  metadata: { name: string };
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
   spec: {
     completionMode: string;
     completions: number;
@@ -99,6 +99,17 @@ describe('Kubernetes Indexed Job for perfstack’s engine', () => {
     expect(config.loadgen.instances).toBe(4);
     expect(job.spec.completions).toBe(config.loadgen.instances);
     expect(job.spec.parallelism).toBe(config.loadgen.instances);
+  });
+
+  it('lives in the configured namespace and carries the configured labels on the Job and its pods', () => {
+    expect(job.metadata.namespace).toBe(config.kubernetes.namespace);
+    const input = structuredClone(defaults);
+    input.kubernetes = { ...input.kubernetes, namespace: 'load-tests', labels: { release: 'kube-prometheus-stack' } };
+    const custom = jobOf(parseConfig(input)).job as Job & { spec: { template: { metadata: { labels: Record<string, string> } } } };
+    expect(custom.metadata.namespace).toBe('load-tests');
+    expect(custom.metadata.labels.release).toBe('kube-prometheus-stack');
+    expect(custom.spec.template.metadata.labels.release).toBe('kube-prometheus-stack');
+    expect(custom.metadata.labels['app.kubernetes.io/name']).toBe(job.metadata.name);
   });
 
   it('is bounded: no retries, a deadline, resource requests and limits, pods that never restart', () => {

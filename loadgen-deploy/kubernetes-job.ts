@@ -9,7 +9,8 @@ import { GENERATED_HEADER, renderYaml } from '../config/index.js';
 // with its segment, so they never collide).
 //
 // kubectl is not available where perfstack is built and tested: the manifest is checked by
-// structure only (loadgen-deploy/kubernetes-job.test.ts), not against the API server's schema.
+// structure (loadgen-deploy/kubernetes-job.test.ts) and strictly decoded into k8s.io/api's batch/v1
+// Job with the other generated objects (kubernetes/kubernetes.test.ts), not by an API server.
 
 export const KUBERNETES_JOB_PATH = 'provisioning/kubernetes/loadgen-indexed-job.yaml';
 export const KUBERNETES_JOB_NAME = 'perfstack-loadgen';
@@ -85,15 +86,20 @@ export function segmentScript(n: number): string {
 /** The Job as a plain object; key order is the output order. */
 export function kubernetesIndexedJob(config: PerfstackConfig): Record<string, unknown> {
   const { instances, image, activeDeadlineSeconds } = config.loadgen;
+  // kubernetes.labels last, in key order, as on every object under provisioning/kubernetes/.
+  const extraLabels = Object.keys(config.kubernetes.labels)
+    .sort()
+    .map((key) => [key, config.kubernetes.labels[key]!] as const);
   const labels = {
     'app.kubernetes.io/name': KUBERNETES_JOB_NAME,
     'app.kubernetes.io/component': 'loadgen',
     'app.kubernetes.io/part-of': 'perfstack',
+    ...Object.fromEntries(extraLabels),
   };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: KUBERNETES_JOB_NAME, labels },
+    metadata: { name: KUBERNETES_JOB_NAME, namespace: config.kubernetes.namespace, labels },
     spec: {
       completionMode: 'Indexed',
       completions: instances,
@@ -148,9 +154,10 @@ function header(config: PerfstackConfig): string {
     `Image: build this repository's Dockerfile (docker compose build tags it perfstack:local), make it pullable by the`,
     `cluster (push it and set loadgen.image, or kind load docker-image perfstack:local). It has no Chromium: the browser`,
     `scenario needs the native stack.`,
-    `Run: kubectl apply -n NAMESPACE -f ${KUBERNETES_JOB_PATH}; kubectl logs -n NAMESPACE -l job-name=${KUBERNETES_JOB_NAME} --prefix`,
+    `Run: kubectl apply -f ${KUBERNETES_JOB_PATH}; kubectl logs -n ${config.kubernetes.namespace} -l job-name=${KUBERNETES_JOB_NAME} --prefix`,
+    `(namespace ${config.kubernetes.namespace}: kubernetes.namespace in the config; docs/kubernetes.md)`,
     `SCENARIO (default ${DEFAULT_SCENARIO}) and TESTID (default ${DEFAULT_TESTID}) are the pods' env; give every run its own TESTID`,
-    `and delete the finished Job (kubectl delete job ${KUBERNETES_JOB_NAME}) before the next.`,
+    `and delete the finished Job (kubectl delete job -n ${config.kubernetes.namespace} ${KUBERNETES_JOB_NAME}) before the next.`,
   ].join('\n# ');
 }
 

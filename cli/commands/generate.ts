@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { generateAll } from '../generate.js';
 import { findDrift, writeGeneratedFiles } from '../write-files.js';
@@ -6,19 +6,24 @@ import { filesAtRevision, filesFromGenerated, generatedPathsAtRevision, reviewSu
 import { checkGenerated } from '../check.js';
 import { configOption, stateDirOption } from '../options.js';
 import { findPrometheusUrl } from './dashboards.js';
+import { KUBERNETES_DIR, isKubernetesPath } from '../../kubernetes/index.js';
 
 /** generate, summary and check: the config-as-code commands. */
 export function registerGenerateCommands(program: Command): void {
   program
     .command('generate')
-    .description('Generate dashboards, Prometheus rules and tests, Alertmanager routing, Grafana provisioning and k6 thresholds from the config')
+    .description('Generate dashboards, Prometheus rules and tests, Alertmanager routing, Grafana provisioning, k6 thresholds and the Kubernetes objects from the config')
     .addOption(configOption())
     .option('--check', 'write nothing; exit 1 if any generated file is stale')
-    .action(async (options: { config: string; check?: boolean }) => {
+    .addOption(new Option('--target <target>', `what to generate: all, or kubernetes (only ${KUBERNETES_DIR}/)`).choices(['all', 'kubernetes']).default('all'))
+    .action(async (options: { config: string; check?: boolean; target: 'all' | 'kubernetes' }) => {
       const config = await loadConfig(options.config);
-      const files = generateAll(config);
+      const kubernetesOnly = options.target === 'kubernetes';
+      const files = kubernetesOnly ? generateAll(config).filter((file) => isKubernetesPath(file.path)) : generateAll(config);
+      // With a target, only its folder's files can be orphans: the rest belong to other targets.
+      const ownedFolders = kubernetesOnly ? [KUBERNETES_DIR] : undefined;
       if (options.check) {
-        const drift = findDrift(process.cwd(), files);
+        const drift = findDrift(process.cwd(), files, ownedFolders);
         const stale = [...drift.changed, ...drift.orphaned.map((path) => `${path} (no longer generated)`)];
         if (stale.length > 0) {
           console.error(`Stale generated files; run \`perfstack generate\` and commit:\n${stale.map((p) => `  ${p}`).join('\n')}`);
@@ -28,7 +33,7 @@ export function registerGenerateCommands(program: Command): void {
         console.log(`All ${files.length} generated files are up to date.`);
         return;
       }
-      const drift = writeGeneratedFiles(process.cwd(), files);
+      const drift = writeGeneratedFiles(process.cwd(), files, ownedFolders);
       for (const path of drift.changed) console.log(`wrote   ${path}`);
       for (const path of drift.orphaned) console.log(`removed ${path}`);
       console.log(`${files.length} files generated, ${drift.changed.length} changed, ${drift.orphaned.length} removed.`);
