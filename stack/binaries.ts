@@ -62,3 +62,52 @@ export function blackboxLaunch(options: { configFile: string; port: number }): B
     readyPath: '/-/healthy',
   };
 }
+
+/**
+ * Debian's single-node VictoriaMetrics: the long-term store Prometheus remote-writes to
+ * (/api/v1/write), serving the Prometheus query API on the same port.
+ */
+export function victoriaMetricsLaunch(options: { dataDir: string; port: number; retention: string; fastQueries?: boolean }): BinaryLaunch {
+  return {
+    command: 'victoria-metrics',
+    args: [
+      `-httpListenAddr=127.0.0.1:${options.port}`,
+      `-storageDataPath=${options.dataDir}`,
+      // config.longTermStore.retention: h, d, w or y (a bare number would mean months).
+      `-retentionPeriod=${options.retention}`,
+      // Tests only: show samples as soon as they land (default: 30 s late) and cache no query result.
+      ...(options.fastQueries ? ['-search.latencyOffset=0s', '-search.disableCache'] : []),
+    ],
+    readyPath: '/health',
+  };
+}
+
+/**
+ * Debian's vmalert: evaluates Prometheus rule files against a Prometheus-compatible query API
+ * (VictoriaMetrics or vmselect), sends alerts to Alertmanager, and writes recording-rule results
+ * (and alert state) back through remote-write.
+ */
+export function vmalertLaunch(options: {
+  ruleFiles: string[];
+  datasourceUrl: string;
+  notifierUrl: string;
+  port: number;
+  remoteWriteUrl?: string;
+  evaluationInterval?: string;
+  /** Labels added to every alert and recorded series (name=value), e.g. to tell vmalert's results from Prometheus's. */
+  externalLabels?: Record<string, string>;
+}): BinaryLaunch {
+  return {
+    command: 'vmalert',
+    args: [
+      ...options.ruleFiles.map((file) => `-rule=${file}`),
+      `-datasource.url=${options.datasourceUrl}`,
+      `-notifier.url=${options.notifierUrl}`,
+      ...(options.remoteWriteUrl ? [`-remoteWrite.url=${options.remoteWriteUrl}`] : []),
+      ...(options.evaluationInterval ? [`-evaluationInterval=${options.evaluationInterval}`] : []),
+      ...Object.entries(options.externalLabels ?? {}).map(([name, value]) => `-external.label=${name}=${value}`),
+      `-httpListenAddr=127.0.0.1:${options.port}`,
+    ],
+    readyPath: '/health',
+  };
+}

@@ -1,8 +1,8 @@
 export { freePort, startProcess, startLaunch } from './process.js';
 export type { RunningProcess, StartOptions } from './process.js';
-export { prometheusConfig, composeTargets, generatePrometheusConfig, BLACKBOX_CONFIG_PATH } from './prometheus-config.js';
+export { prometheusConfig, composeTargets, generatePrometheusConfig, BLACKBOX_CONFIG_PATH, COMPOSE_VICTORIA_METRICS_URL, longTermStoreWriteUrl } from './prometheus-config.js';
 export type { StackTargets } from './prometheus-config.js';
-export { generateGrafanaProvisioning } from './grafana-provisioning.js';
+export { generateGrafanaProvisioning, LONG_TERM_STORE_DATASOURCE_UID } from './grafana-provisioning.js';
 export { runTool } from './tools.js';
 export type { ToolResult } from './tools.js';
 export { bootstrapTools, missingTools, TOOL_GROUPS } from './bootstrap.js';
@@ -11,6 +11,8 @@ export { TEXTFILE_FOLDER, startNativeStack, stopNativeStack, readStackState, isO
 export type { Component, ComponentName, NativeStack, NativeStackOptions, NativeStackUrls } from './native.js';
 export { postgresCluster, postgresIds, DEFAULT_PG_BIN_DIR, POSTGRES_USER } from './postgres.js';
 export type { PostgresCluster, PostgresClusterOptions, PostgresStopMode } from './postgres.js';
-export { prometheusLaunch, alertmanagerLaunch, nodeExporterLaunch, blackboxLaunch } from './binaries.js';
+export { prometheusLaunch, alertmanagerLaunch, nodeExporterLaunch, blackboxLaunch, victoriaMetricsLaunch, vmalertLaunch } from './binaries.js';
 export type { BinaryLaunch } from './binaries.js';
+export { redisLaunch, redisUrl, redisAnswers, startRedisServer, REDIS_BINARY } from './redis.js';
+export type { RedisLaunchOptions } from './redis.js';
 export { browserAvailable, browserArgs, browserEnv, BROWSER_APT_PACKAGE, BROWSER_EXECUTABLE } from './browser.js';

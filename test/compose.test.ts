@@ -78,7 +78,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the core services with pinned images, healthchecks and loopback-only ports', () => {
-    for (const name of ['prometheus', 'alertmanager', 'grafana', 'postgres', 'node-exporter', 'blackbox-exporter']) {
+    for (const name of ['prometheus', 'alertmanager', 'grafana', 'postgres', 'redis', 'node-exporter', 'blackbox-exporter']) {
       const service = compose.services[name];
       expect(service, name).toBeDefined();
       expect(service?.image, name).toMatch(/^[\w./-]+:v?\d+\.\d+[\w.-]*$/);
@@ -90,9 +90,12 @@ describe('docker-compose.yml', () => {
       expect(compose.services[name]?.healthcheck, name).toBeDefined();
       expect(compose.services[name]?.profiles, `${name} runs by default`).toBeUndefined();
     }
+    // Redis 7.0 (BSD-3); 7.4 and later changed licence.
+    expect(compose.services.redis?.image).toMatch(/^redis:7\.0\.\d+-alpine$/);
+    expect(compose.services['perfstack-app']?.environment?.PERFSTACK_REDIS_URL).toBe('redis://redis:6379');
     expect(compose.services.k6?.profiles, 'k6 runs only on demand').toEqual(['k6']);
     expect(compose.services.k6?.image).toMatch(/^grafana\/k6:\d+\.\d+\.\d+$/);
-    expect(Object.keys(compose.volumes).sort()).toEqual(['alertmanager-data', 'grafana-data', 'postgres-data', 'prometheus-data']);
+    expect(Object.keys(compose.volumes).sort()).toEqual(['alertmanager-data', 'grafana-data', 'postgres-data', 'prometheus-data', 'victoriametrics-data']);
   });
 
   it('resolves with the k6 profile and with the loadgen profile', () => {
