@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardQueries, generateDashboards } from '../dashboards/index.js';
 import { runScenario, type RunScenarioResult } from '../k6/index.js';
+import { loadPageAsUser } from '../app/rum/testing.js';
 import {
   config,
   everyRoute,
@@ -35,6 +36,18 @@ const ONLY_WHEN_SOMETHING_FAILS: { dashboard: string; panel: string; why: string
   // k6 emits dropped_iterations only when an arrival-rate executor cannot start an iteration in time; smoke uses constant VUs.
   { dashboard: 'k6-load-tests.json', panel: 'Dropped iterations', why: 'k6 emits it only when iterations are dropped' },
 ];
+
+/**
+ * Front-end panels fed by the browser scenario (k6 browser Web Vitals and script size), which this
+ * smoke-run test does not run; k6/run.test.ts runs it and checks its series reach Prometheus. The
+ * front end's real-user (RUM) panels are fed here by a real Chromium page load (loadPageAsUser).
+ */
+const FED_BY_BROWSER_SCENARIO: { dashboard: string; panel: string; why: string }[] = [
+  ...['Largest Contentful Paint (LCP)', 'Interaction to Next Paint (INP)', 'Cumulative Layout Shift (CLS)', 'First Contentful Paint (FCP)', 'Time to First Byte (TTFB)'].map(
+    (vital) => `${vital} p95, browser scenario`,
+  ),
+  'JavaScript per page, browser scenario',
+].map((panel) => ({ dashboard: 'frontend.json', panel, why: 'the browser scenario is not run here (k6/run.test.ts runs it)' }));
 
 /**
  * Whole dashboards whose data comes from a part this test does not run; each with the reason.
@@ -84,6 +97,8 @@ describe('every generated dashboard query returns data after a k6 smoke run', ()
     stack = started;
     const app = stack.app;
     routeStatuses.push(await everyRoute(app.url, 1));
+    // A real page load in Chromium: the page's RUM beacon feeds the front-end dashboard's RUM panels.
+    await loadPageAsUser(app.url);
     k6Run = await runScenario({
       scenario: 'smoke',
       baseUrl: app.url,
@@ -214,7 +229,7 @@ describe('every generated dashboard query returns data after a k6 smoke run', ()
         }
         const hasData = series.some((s) => s.values.some(([, v]) => Number.isFinite(Number(v))));
         if (hasData) continue;
-        const allowed = ONLY_WHEN_SOMETHING_FAILS.some((a) => a.dashboard === dashboardName && a.panel === panel);
+        const allowed = [...ONLY_WHEN_SOMETHING_FAILS, ...FED_BY_BROWSER_SCENARIO].some((a) => a.dashboard === dashboardName && a.panel === panel);
         (allowed ? allowedEmpty : empty).push(where);
       }
     }
@@ -230,7 +245,7 @@ describe('every generated dashboard query returns data after a k6 smoke run', ()
     const panels = new Set(
       generateDashboards(config).flatMap((file) => dashboardQueries(JSON.parse(file.content)).map((q) => `${file.path.split('/').pop()} / ${q.panel}`)),
     );
-    for (const entry of ONLY_WHEN_SOMETHING_FAILS) expect(panels, entry.why).toContain(`${entry.dashboard} / ${entry.panel}`);
+    for (const entry of [...ONLY_WHEN_SOMETHING_FAILS, ...FED_BY_BROWSER_SCENARIO]) expect(panels, entry.why).toContain(`${entry.dashboard} / ${entry.panel}`);
     const files = generateDashboards(config).map((file) => file.path.split('/').pop());
     for (const entry of FED_ELSEWHERE) expect(files, entry.why).toContain(entry.dashboard);
   });
