@@ -1,13 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgServer } from '../../metrics/index.js';
 import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
 import {
+  acceptsGzip,
+  createPgStatsScraper,
   LINT_CONFLICTING_NAMES,
   pgStatsExtraMetrics,
   resolveDatabaseUrl,
@@ -63,6 +67,27 @@ async function get(url: string, headers: Record<string, string> = {}): Promise<{
   const response = await fetch(url, { headers });
   const text = await response.text();
   return { status: response.status, text, ms: performance.now() - started };
+}
+
+/** GET without any decoding: the status, headers and raw body bytes as sent. */
+function getRaw(url: string, headers: Record<string, string>): Promise<{ status: number; encoding: string | undefined; vary: string | undefined; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          encoding: response.headers['content-encoding'],
+          vary: response.headers.vary,
+          body: Buffer.concat(chunks),
+        }),
+      );
+      response.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 const SECRET_LITERAL = 'secret-literal-7f3a9c';
@@ -301,6 +326,82 @@ describe('pg-stats exporter', () => {
     }
     await get(`${exporter.url}/metrics`);
     expect(collections - before).toBe(2);
+  });
+
+  it('sums the toplevel and nested entries of one statement (pg_stat_statements.track = all) into one series', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    clients.push(client);
+    await client.query("SET pg_stat_statements.track = 'all'");
+    // Constants do not change the query id: the same statement at top level twice, nested three times.
+    for (const id of [5, 6]) await client.query(`SELECT id, name FROM items WHERE id = ${id}`);
+    for (const id of [7, 8, 9]) await client.query(`DO $$ BEGIN EXECUTE 'SELECT id, name FROM items WHERE id = ${id}'; END $$`);
+    await client.end();
+    const entries = await db.query<{ queryid: string; toplevel: boolean; calls: string }>(
+      "SELECT queryid::text, toplevel, calls::text FROM pg_stat_statements WHERE query LIKE 'SELECT id, name FROM items WHERE id = $1%' ORDER BY toplevel",
+    );
+    // The nested twin exists, so the test exercises the grouping.
+    expect(entries.map((e) => [e.toplevel, Number(e.calls)])).toEqual([
+      [false, 3],
+      [true, 2],
+    ]);
+    const queryid = entries[0]!.queryid;
+
+    // The scraper itself, so that the first collection is one this test sees (the server collects once at start).
+    const scraper = createPgStatsScraper({ databaseUrl: db.url, topStatements: 1000, log: () => undefined });
+    try {
+      for (let scrape = 0; scrape < 2; scrape++) {
+        // The first scrape finds the twins with the plain query and re-runs grouped; the second starts grouped.
+        const { samples } = parse(await scraper.scrape());
+        expect(one(samples, pgServer.statementCalls, { queryid }), `scrape ${scrape}`).toBe(5);
+        expect(one(samples, pgServer.statementRows, { queryid }), `scrape ${scrape}`).toBe(5);
+        const ids = samples.get(pgServer.statementCalls)!.map((s) => `${s.labels.queryid}/${s.labels.datname}/${s.labels.user}`);
+        expect(new Set(ids).size, `scrape ${scrape}: one series per statement`).toBe(ids.length);
+      }
+    } finally {
+      await scraper.close();
+    }
+  });
+
+  it('sends gzip when the scraper asks for it, plain text otherwise', async () => {
+    // A limit of a fraction of a millisecond, too: the statements query must not read it as a whole number.
+    const exporter = await start({ topStatements: 1000, slowStatementSeconds: 0.0015 });
+    const plain = await getRaw(`${exporter.url}/metrics`, { 'accept-encoding': 'identity' });
+    expect(plain.status).toBe(200);
+    expect(plain.encoding).toBeUndefined();
+    expect(plain.vary).toBe('accept-encoding');
+    expect(one(parse(plain.body.toString('utf8')).samples, pgServer.up)).toBe(1);
+
+    // What Prometheus sends.
+    const zipped = await getRaw(`${exporter.url}/metrics`, { 'accept-encoding': 'gzip' });
+    expect(zipped.status).toBe(200);
+    expect(zipped.encoding).toBe('gzip');
+    const text = gunzipSync(zipped.body).toString('utf8');
+    const { samples } = parse(text);
+    expect(one(samples, pgServer.up)).toBe(1);
+    expect(one(samples, pgServer.collectorSuccess, { collector: 'statements' })).toBe(1);
+    expect(samples.get(pgServer.statementCalls)!.length).toBeGreaterThan(3);
+    expect(one(samples, pgServer.slowStatements, { datname: 'perfstack' })).toBeGreaterThanOrEqual(1);
+    expect(zipped.body.length).toBeLessThan(Buffer.byteLength(text) / 3);
+
+    const refused = await getRaw(`${exporter.url}/metrics`, { 'accept-encoding': 'gzip;q=0, deflate' });
+    expect(refused.encoding).toBeUndefined();
+    expect(one(parse(refused.body.toString('utf8')).samples, pgServer.up)).toBe(1);
+  });
+
+  it('reads Accept-Encoding as RFC 9110 says', () => {
+    expect(acceptsGzip('gzip')).toBe(true);
+    expect(acceptsGzip('deflate, gzip;q=1.0, *;q=0.5')).toBe(true);
+    expect(acceptsGzip('GZIP; q=0.2')).toBe(true);
+    expect(acceptsGzip('*')).toBe(true);
+    expect(acceptsGzip('x-gzip')).toBe(true);
+    expect(acceptsGzip(undefined)).toBe(false);
+    expect(acceptsGzip('')).toBe(false);
+    expect(acceptsGzip('identity')).toBe(false);
+    expect(acceptsGzip('deflate, br')).toBe(false);
+    expect(acceptsGzip('gzip;q=0')).toBe(false);
+    expect(acceptsGzip('*, gzip;q=0')).toBe(false);
+    expect(acceptsGzip('*;q=0')).toBe(false);
   });
 
   it('survives an outage: pg_up 0 while PostgreSQL is down, 1 once it is back', async () => {

@@ -159,6 +159,22 @@ function describeError(error: unknown): string {
   return String(error);
 }
 
+/**
+ * Collectors run the same few statements every scrape: as named prepared statements each
+ * connection parses and plans them once instead of on every scrape.
+ */
+const preparedNames = new Map<string, string>();
+/** A collector that builds its SQL text per scrape must not fill the server with prepared statements. */
+const MAX_PREPARED = 64;
+function preparedName(sql: string): string | undefined {
+  let name = preparedNames.get(sql);
+  if (name === undefined && preparedNames.size < MAX_PREPARED) {
+    name = `pg_stats_${preparedNames.size + 1}`;
+    preparedNames.set(sql, name);
+  }
+  return name;
+}
+
 interface CollectorResult {
   name: string;
   families: MetricFamily[];
@@ -233,7 +249,7 @@ export function createPgStatsScraper(options: PgStatsScraperOptions): PgStatsScr
         if (hooks.beforeCollector) await hooks.beforeCollector(collector.name, connection);
         return collector.collect({
           settings,
-          query: async (sql, values) => (await connection.query(sql, values)).rows,
+          query: async (sql, values) => (await connection.query({ name: preparedName(sql), text: sql, values })).rows,
         });
       })();
       work.catch(() => undefined); // it may settle after we gave up on it
@@ -247,27 +263,35 @@ export function createPgStatsScraper(options: PgStatsScraperOptions): PgStatsScr
     }
   };
 
+  /** One statement on its own pooled connection, inside the deadline. */
+  const probe = async (sql: string, deadline: number): Promise<string> => {
+    const rows = await beforeDeadline(pool.query<{ value: string }>(sql), deadline, 'connection check', scrapeTimeoutMs);
+    return rows.rows[0]?.value ?? '';
+  };
+
   const collect = async (): Promise<string> => {
     hooks.onCollection?.();
     const deadline = performance.now() + scrapeTimeoutMs;
-    let version = '';
+    // No separate round trip before the collectors: a collector that succeeds proves the database
+    // is up. Only when every collector failed does a plain query decide between "down" and
+    // "collectors failing"; the server version is asked for only when the state changes to up.
+    const results = await Promise.all(collectors.map((c) => runCollector(c, deadline)));
     let downReason = '';
-    try {
-      const rows = await beforeDeadline(pool.query<{ version: string }>("SELECT current_setting('server_version') AS version"), deadline, 'connection check', scrapeTimeoutMs);
-      version = rows.rows[0]?.version ?? '';
-    } catch (error) {
-      downReason = redact(describeError(error));
+    if (!results.some((r) => r.success)) {
+      try {
+        await probe('SELECT 1::text AS value', deadline);
+      } catch (error) {
+        downReason = redact(describeError(error));
+      }
     }
     const isUp = downReason === '';
     if (isUp !== up) {
-      if (isUp) log(`pg-stats: database up${version ? ` (PostgreSQL ${version})` : ''}`);
-      else log(`pg-stats: database down: ${downReason}`);
+      if (isUp) {
+        const version = await probe("SELECT current_setting('server_version') AS value", deadline).catch(() => '');
+        log(`pg-stats: database up${version ? ` (PostgreSQL ${version})` : ''}`);
+      } else log(`pg-stats: database down: ${downReason}`);
       up = isUp;
     }
-
-    const results: CollectorResult[] = isUp
-      ? await Promise.all(collectors.map((c) => runCollector(c, deadline)))
-      : collectors.map((c) => ({ name: c.name, families: [], success: false, seconds: 0 }));
 
     if (isUp) {
       for (const result of results) {

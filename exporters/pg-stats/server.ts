@@ -5,6 +5,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { constants as zlibConstants, gzip } from 'node:zlib';
 import { EXPOSITION_CONTENT_TYPE } from './exposition.js';
 import { createPgStatsScraper, type PgStatsScraperOptions } from './scrape.js';
 
@@ -61,6 +63,26 @@ function describeTarget(databaseUrl: string): string {
   }
 }
 
+const gzipAsync = promisify(gzip);
+
+/**
+ * Whether an Accept-Encoding header allows gzip (RFC 9110: "gzip" or "*" with a q-value above 0;
+ * an explicit "gzip;q=0" wins over "*"). Prometheus sends "gzip".
+ */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const text = Array.isArray(header) ? header.join(',') : (header ?? '');
+  let gzipQ: number | undefined;
+  let anyQ: number | undefined;
+  for (const part of text.split(',')) {
+    const [coding = '', ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => /^\s*q\s*=\s*([0-9.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+    const weight = q === undefined ? 1 : Number(q);
+    if (coding.trim() === 'gzip' || coding.trim() === 'x-gzip') gzipQ = weight;
+    else if (coding.trim() === '*') anyQ = weight;
+  }
+  return (gzipQ ?? anyQ ?? 0) > 0;
+}
+
 function send(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...headers });
   response.end(body);
@@ -96,7 +118,16 @@ export async function startPgStatsExporter(options: PgStatsExporterOptions): Pro
     }
     if (path === '/metrics') {
       const body = await scraper.scrape();
-      send(response, 200, request.method === 'HEAD' ? '' : body, { 'content-type': EXPOSITION_CONTENT_TYPE });
+      const headers: Record<string, string> = { 'content-type': EXPOSITION_CONTENT_TYPE, vary: 'accept-encoding' };
+      if (!acceptsGzip(request.headers['accept-encoding'])) {
+        send(response, 200, request.method === 'HEAD' ? '' : body, headers);
+        return;
+      }
+      // Fastest level: ~8x smaller for the statement counters at a quarter of the default level's CPU
+      // (which saves only a few % more), compressed off the event loop in libuv's thread pool.
+      const compressed = request.method === 'HEAD' ? Buffer.alloc(0) : await gzipAsync(body, { level: zlibConstants.Z_BEST_SPEED });
+      response.writeHead(200, { ...headers, 'content-encoding': 'gzip', 'cache-control': 'no-store' });
+      response.end(compressed);
       return;
     }
     if (path === '/') {

@@ -29,45 +29,65 @@ export const pgStatsExtraMetrics = {
 } as const;
 
 interface StatementRow {
-  /** 'top' rows carry a statement, 'slow' rows the slow count of one database. */
-  kind: 'top' | 'slow';
+  /** NULL on the per-database rows, which carry `slow` and `nested` instead of a statement. */
   queryid: string | null;
   datname: string;
   username: string | null;
-  calls: string | number | null;
-  total_ms: string | number | null;
-  rows: string | number | null;
+  calls: number | null;
+  total_ms: number | null;
+  rows: number | null;
   query: string | null;
   slow: number | null;
+  /** Entries (or groups holding entries) with toplevel = false, over all of pg_stat_statements. */
+  nested: number | null;
 }
 
-// One pass over pg_stat_statements (the function materialises every entry, so it is the
-// expensive part with thousands of statements): group, then take the top N and the slow counts
-// from the same result. $1 = N, $2 = the slow limit in milliseconds.
-function statementsSql(showText: boolean): string {
+// One pass over pg_stat_statements (the function materialises every entry, so reading it is the
+// expensive part with thousands of statements); the top N and the slow counts come from the same
+// materialised result. $1 = N, $2 = the slow limit in milliseconds.
+//
+// Grouping by (queryid, dbid, userid) costs about as much again as reading the entries, and is
+// only needed when an entry has a toplevel = false twin (pg_stat_statements.track = all). So the
+// plain form runs by default and reports how many such entries exist; when there are any, the
+// collector runs the grouped form instead (and keeps to it while they last). Sums are float8:
+// numeric aggregation is several times slower and a counter above 2^53 is not a concern.
+export function statementsSql(showText: boolean, grouped: boolean): string {
+  const source = `pg_stat_statements(${showText ? 'true' : 'false'})`;
+  // Only the columns needed are materialised; the text, when shown, and the casts are added for the top N alone.
+  const entries = grouped
+    ? `SELECT queryid, dbid, userid, bool_and(toplevel) AS toplevel,
+              sum(calls::float8) AS calls, sum(total_exec_time) AS total_ms, sum(rows::float8) AS rows${showText ? ', min(query) AS query' : ''}
+         FROM ${source} WHERE queryid IS NOT NULL
+        GROUP BY queryid, dbid, userid`
+    : `SELECT queryid, dbid, userid, toplevel, calls, total_exec_time AS total_ms, rows${showText ? ', query' : ''}
+         FROM ${source} WHERE queryid IS NOT NULL`;
   return `
-WITH grouped AS MATERIALIZED (
-  SELECT s.queryid, s.dbid, s.userid,
-         sum(s.calls) AS calls, sum(s.total_exec_time) AS total_ms, sum(s.rows) AS rows,
-         ${showText ? 'min(s.query)' : 'NULL::text'} AS query
-    FROM pg_stat_statements(${showText ? 'true' : 'false'}) s
-   WHERE s.queryid IS NOT NULL
-   GROUP BY s.queryid, s.dbid, s.userid
+WITH s AS MATERIALIZED (
+  ${entries}
 ), top AS (
-  SELECT * FROM grouped ORDER BY total_ms DESC, queryid LIMIT $1
+  SELECT * FROM s ORDER BY total_ms DESC, queryid LIMIT $1
+), per_db AS (
+  SELECT dbid,
+         count(*) FILTER (WHERE calls > 0 AND total_ms > $2::float8 * calls) AS slow,
+         count(*) FILTER (WHERE NOT toplevel) AS nested
+    FROM s GROUP BY dbid
 )
-SELECT 'top' AS kind, t.queryid::text AS queryid,
+SELECT t.queryid::text AS queryid,
        coalesce(d.datname, t.dbid::text) AS datname,
        coalesce(r.rolname, t.userid::text) AS username,
-       t.calls, t.total_ms, t.rows, t.query, NULL::int AS slow
+       t.calls::float8 AS calls, t.total_ms, t.rows::float8 AS rows, ${showText ? 't.query' : 'NULL::text AS query'}, NULL::int AS slow, NULL::int AS nested
   FROM top t
   LEFT JOIN pg_database d ON d.oid = t.dbid
   LEFT JOIN pg_roles r ON r.oid = t.userid
 UNION ALL
-SELECT 'slow', NULL, d.datname, NULL, NULL, NULL, NULL, NULL,
-       (SELECT count(*) FROM grouped g WHERE g.dbid = d.oid AND g.calls > 0 AND g.total_ms / g.calls > $2)::int
-  FROM pg_database d`;
+SELECT NULL, d.datname, NULL, NULL, NULL, NULL, NULL, coalesce(p.slow, 0)::int,
+       (SELECT coalesce(sum(nested), 0) FROM per_db)::int
+  FROM pg_database d
+  LEFT JOIN per_db p ON p.dbid = d.oid`;
 }
+
+/** Whether a scraper (keyed by its settings object) last saw toplevel = false entries. */
+const needsGrouping = new WeakMap<object, boolean>();
 
 /** Collapses whitespace, masks quoted literals and cuts to maxLength characters (code points). */
 export function sanitiseQueryText(text: string, maxLength: number): string {
@@ -83,9 +103,23 @@ export function sanitiseQueryText(text: string, maxLength: number): string {
 export const statementsCollector: Collector = {
   name: 'statements',
   async collect({ query, settings }): Promise<MetricFamily[]> {
-    const result = await query<StatementRow>(statementsSql(settings.showQueryText), [settings.topStatements, settings.slowStatementSeconds * 1000]);
-    const top = result.filter((row) => row.kind === 'top').sort((a, b) => toNumber(b.total_ms) - toNumber(a.total_ms));
-    const slow = result.filter((row) => row.kind === 'slow').sort((a, b) => (a.datname < b.datname ? -1 : a.datname > b.datname ? 1 : 0));
+    const values = [settings.topStatements, settings.slowStatementSeconds * 1000];
+    let grouped = needsGrouping.get(settings) ?? false;
+    let result = await query<StatementRow>(statementsSql(settings.showQueryText, grouped), values);
+    const nested = result.find((row) => row.queryid === null)?.nested ?? 0;
+    if (!grouped && nested > 0) {
+      // Two entries may share a series: this result cannot be used, the grouped one can.
+      grouped = true;
+      result = await query<StatementRow>(statementsSql(settings.showQueryText, grouped), values);
+    }
+    needsGrouping.set(settings, nested > 0);
+
+    const top: StatementRow[] = [];
+    const slow: StatementRow[] = [];
+    for (const row of result) (row.queryid === null ? slow : top).push(row);
+    // Already in this order from the database unless the planner reorders the joins; then this restores it.
+    top.sort((a, b) => toNumber(b.total_ms) - toNumber(a.total_ms));
+    slow.sort((a, b) => (a.datname < b.datname ? -1 : a.datname > b.datname ? 1 : 0));
 
     const calls = family(pgServer.statementCalls, 'counter', 'Number of times the statement was executed (pg_stat_statements.calls).');
     const seconds = family(pgServer.statementSeconds, 'counter', 'Total time spent executing the statement, in seconds (pg_stat_statements.total_exec_time / 1000).');
