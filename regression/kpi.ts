@@ -33,6 +33,14 @@ export const KPIS = {
   web_vital_cls_p95: { name: 'web_vital_cls_p95', label: 'CLS p95', unit: 'count', direction: 'lower-is-better', statistic: 'p95' },
   web_vital_inp_p95: { name: 'web_vital_inp_p95', label: 'INP p95', unit: 'seconds', direction: 'lower-is-better', statistic: 'p95' },
   web_vital_ttfb_p95: { name: 'web_vital_ttfb_p95', label: 'TTFB p95', unit: 'seconds', direction: 'lower-is-better', statistic: 'p95' },
+  // `perfstack audit` (Lighthouse, lab data): the median over the audit's runs.
+  lighthouse_fcp: { name: 'lighthouse_fcp', label: 'Lighthouse FCP', unit: 'seconds', direction: 'lower-is-better', statistic: 'p50' },
+  lighthouse_lcp: { name: 'lighthouse_lcp', label: 'Lighthouse LCP', unit: 'seconds', direction: 'lower-is-better', statistic: 'p50' },
+  lighthouse_tbt: { name: 'lighthouse_tbt', label: 'Lighthouse TBT', unit: 'seconds', direction: 'lower-is-better', statistic: 'p50' },
+  lighthouse_cls: { name: 'lighthouse_cls', label: 'Lighthouse CLS', unit: 'count', direction: 'lower-is-better', statistic: 'p50' },
+  lighthouse_speed_index: { name: 'lighthouse_speed_index', label: 'Lighthouse Speed Index', unit: 'seconds', direction: 'lower-is-better', statistic: 'p50' },
+  lighthouse_javascript_bytes: { name: 'lighthouse_javascript_bytes', label: 'JavaScript bytes', unit: 'bytes', direction: 'lower-is-better', statistic: 'p50' },
+  lighthouse_performance_score: { name: 'lighthouse_performance_score', label: 'Lighthouse performance score', unit: 'ratio', direction: 'higher-is-better', statistic: 'p50' },
 } as const satisfies Record<string, KpiDefinition>;
 
 export type KpiName = keyof typeof KPIS;

@@ -15,6 +15,16 @@ export interface StackTargets {
   blackbox?: string;
   /** Health URL the blackbox exporter probes, per service name. */
   probeUrls?: Record<string, string>;
+  /** The long-term store's remote-write URL; without it Prometheus keeps everything to itself. */
+  longTermStore?: string;
+}
+
+/** The long-term store inside docker-compose.yml (the long-term-store profile's victoriametrics service). */
+export const COMPOSE_VICTORIA_METRICS_URL = 'http://victoriametrics:8428';
+
+/** Where Prometheus remote-writes when config.longTermStore is on: the configured store, else VictoriaMetrics at `victoriaMetricsUrl`. */
+export function longTermStoreWriteUrl(config: PerfstackConfig, victoriaMetricsUrl: string): string {
+  return config.longTermStore.remoteWriteUrl ?? `${victoriaMetricsUrl}/api/v1/write`;
 }
 
 
@@ -33,6 +43,7 @@ export function composeTargets(config: PerfstackConfig): StackTargets {
     alertmanager: 'alertmanager:9093',
     blackbox: 'blackbox-exporter:9115',
     probeUrls: Object.fromEntries(config.services.map((s) => [s.name, `http://${s.scrapeTarget ?? `${s.job}:8080`}${HEALTH_PATH}`])),
+    ...(config.longTermStore.enabled ? { longTermStore: longTermStoreWriteUrl(config, COMPOSE_VICTORIA_METRICS_URL) } : {}),
   };
 }
 
@@ -59,12 +70,36 @@ function blackboxJob(targets: StackTargets) {
 
 export const BLACKBOX_CONFIG_PATH = 'provisioning/blackbox/blackbox.yml';
 
+/**
+ * How often the services under test are scraped, when the global interval is longer: a 10-second
+ * load test needs a few samples of each route's counters for rate() and analyze to see it.
+ */
+export const SERVICE_SCRAPE_INTERVAL = '5s';
+
+const DURATION_UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** Seconds of a simple Prometheus duration ("15s", "1m"); NaN for anything else. */
+function durationSeconds(value: string): number {
+  const match = /^(\d+)(ms|s|m|h|d|w)$/.exec(value);
+  return match ? Number(match[1]) * DURATION_UNIT_SECONDS[match[2]!]! : Number.NaN;
+}
+
+/** The service jobs' interval: SERVICE_SCRAPE_INTERVAL, or the global one when that is shorter. */
+export function serviceScrapeInterval(globalInterval: string): string {
+  return durationSeconds(globalInterval) <= durationSeconds(SERVICE_SCRAPE_INTERVAL) ? globalInterval : SERVICE_SCRAPE_INTERVAL;
+}
+
 /** prometheus.yml: scrape jobs for every service and exporter, the rule files and Alertmanager. */
 export function prometheusConfig(config: PerfstackConfig, targets: StackTargets, ruleFilesGlob = 'rules/*.yml'): unknown {
   const job = (name: string, target: string) => ({ job_name: name, static_configs: [{ targets: [target] }] });
+  const serviceInterval = serviceScrapeInterval(config.scrape.interval);
   const serviceJobs = Object.entries(targets.serviceTargets)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, target]) => job(name, target));
+    .map(([name, target]) =>
+      serviceInterval === config.scrape.interval
+        ? job(name, target)
+        : { job_name: name, scrape_interval: serviceInterval, static_configs: [{ targets: [target] }] },
+    );
   return {
     global: {
       scrape_interval: config.scrape.interval,
@@ -74,6 +109,8 @@ export function prometheusConfig(config: PerfstackConfig, targets: StackTargets,
     // k6 pushes through remote-write; the receiver is the --web.enable-remote-write-receiver flag.
     rule_files: [ruleFilesGlob],
     alerting: { alertmanagers: [{ static_configs: [{ targets: [targets.alertmanager] }] }] },
+    // Everything Prometheus stores (scraped, received from load runs, recorded) is forwarded as well.
+    ...(targets.longTermStore ? { remote_write: [{ name: 'long-term-store', url: targets.longTermStore }] } : {}),
     scrape_configs: [
       ...serviceJobs,
       job(INFRASTRUCTURE_JOBS.pgStats, targets.pgStats),

@@ -4,7 +4,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { analyze, k6RunRange, parseDurationSeconds, parseTime, prometheusClient, renderAnalysisMarkdown, type TimeRange } from '../../regression/index.js';
 import { readStackState } from '../../stack/index.js';
-import { configOption, databaseUrlOption, requireDatabaseUrl, stateDirOption } from '../options.js';
+import { configOption, databaseUrlOption, parsePositive, requireDatabaseUrl, stateDirOption } from '../options.js';
 
 export const DEFAULT_PROMETHEUS_URL = 'http://127.0.0.1:9090';
 
@@ -18,6 +18,10 @@ interface AnalyzeCliOptions {
   last?: string;
   databaseUrl?: string;
   out?: string;
+  profile?: string;
+  explain?: boolean;
+  explainLimit: number;
+  explainTimeout: number;
 }
 
 /** The running native stack's Prometheus (`perfstack start`), else the default port. */
@@ -89,14 +93,22 @@ export function registerAnalyzeCommand(program: Command): void {
     .addOption(new Option('--last <duration>', 'the range ending now, e.g. 15m or 1h (default when no range is given: 15m)'))
     .addOption(databaseUrlOption())
     .addOption(new Option('--out <file>', 'write the Markdown here (atomically) instead of printing it'))
+    .addOption(new Option('--profile <dir>', 'a folder `perfstack profile` wrote: linked and summarised when the service was CPU-bound'))
+    .option('--explain', 'capture EXPLAIN (ANALYZE, BUFFERS) of the slowest SELECT statements (read-only, with a statement timeout; needs a database URL)')
+    .addOption(new Option('--explain-limit <n>', 'how many SELECT statements --explain covers').default(5).argParser(parsePositive('--explain-limit')))
+    .addOption(new Option('--explain-timeout <ms>', 'statement_timeout of each EXPLAIN under --explain').default(5000).argParser(parsePositive('--explain-timeout')))
     .addHelpText('after', '\nWithout a database URL the report still runs; it then lacks statement texts, plans and table sizes.\nThe playbook behind each recommendation: docs/performance_optimization_guide.md')
     .action(async (options: AnalyzeCliOptions) => {
       const prometheusUrl = (options.prometheusUrl ?? stackPrometheusUrl(options.stateDir)).replace(/\/+$/, '');
       if (!/^https?:\/\/[^/]/.test(prometheusUrl)) throw new InvalidArgumentError(`--prometheus-url must be an http(s) URL, got "${prometheusUrl}"`);
       const config = await loadConfig(options.config);
       const databaseUrl = optionalDatabaseUrl(options.databaseUrl);
+      if (options.explain && !databaseUrl) throw new InvalidArgumentError('--explain needs a database URL: pass --database-url, or set DATABASE_URL or DATABASE_URL_FILE');
       const range = await resolveRange(options, prometheusUrl);
-      const report = await analyze({ prometheusUrl, start: range.start, end: range.end, config, ...(databaseUrl ? { databaseUrl } : {}), ...(range.testid ? { testid: range.testid } : {}) });
+      const report = await analyze({ prometheusUrl, start: range.start, end: range.end, config, ...(databaseUrl ? { databaseUrl } : {}), ...(range.testid ? { testid: range.testid } : {}),
+        ...(options.profile ? { profileDir: options.profile } : {}),
+        ...(options.explain ? { explain: { limit: options.explainLimit, statementTimeoutMs: options.explainTimeout } } : {}),
+      });
       const markdown = renderAnalysisMarkdown(report);
       if (options.out) {
         writeAtomically(options.out, markdown);

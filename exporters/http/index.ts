@@ -8,3 +8,5 @@ export {
   normaliseMethod,
 } from './middleware.js';
 export type { HttpMetricsOptions } from './middleware.js';
+export { DEFAULT_SUCCESS_STATUSES, expressRoutes, initialiseRoutes } from './initialise.js';
+export type { InitialiseRoutesOptions, KnownRoute } from './initialise.js';

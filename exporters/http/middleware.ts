@@ -50,6 +50,11 @@ function sharedMetrics(registry: Registry): HttpMetrics {
   return metrics;
 }
 
+/** The request-duration histogram of a registry (created on first use), for initialiseRoutes(). */
+export function httpDurationMetric(registry: Registry): Histogram<string> {
+  return sharedMetrics(registry).duration;
+}
+
 /** OTel's http.request.method: a known method upper-case, anything else _OTHER. */
 export function normaliseMethod(method: string | undefined): string {
   const upper = (method ?? '').toUpperCase();

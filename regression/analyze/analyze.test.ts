@@ -58,7 +58,8 @@ describe('time ranges', () => {
       ping: async () => undefined,
     });
     const range = await k6RunRange(fake([[1000, 1], [1100, 5], [1300, 0]]), 'run-1');
-    expect([range.start.getTime(), range.end.getTime(), range.testid]).toEqual([1_000_000, 1_300_000, 'run-1']);
+    // The start moves back by the push interval (the smallest gap, 100 s), which the first sample covers.
+    expect([range.start.getTime(), range.end.getTime(), range.testid]).toEqual([900_000, 1_300_000, 'run-1']);
     expect(queries[0]).toMatch(/^k6_vus\{testid="run-1"\}\[\d+s\]$/);
     await expect(k6RunRange(fake([]), 'nope"x')).rejects.toThrow(/no k6 run with testid "nope"x"/);
     expect(queries[1]).toContain('testid="nope\\"x"');
@@ -89,7 +90,7 @@ describe('the report', () => {
       testid: 'run-1',
       generatedAt: '2024-05-01T12:16:00.000Z',
       database: 'not given',
-      routes: [{ job: 'app', route: '/api/x', service: 'api', requestsPerSecond: 10, busySeconds: 1, meanSeconds: 0.1, p95Seconds: 0.3, share: 1 }],
+      routes: [{ job: 'app', route: '/api/x', service: 'api', requestsPerSecond: 10, requests: 9000, busySeconds: 1, meanSeconds: 0.1, p95Seconds: 0.3, share: 1 }],
       findings: [
         finding({
           severity: 'warning',
@@ -109,7 +110,7 @@ describe('the report', () => {
     };
     const md = renderAnalysisMarkdown(report);
     expect(md).toContain('k6 run `run-1`');
-    expect(md).toContain('| /api/x | api | 10 | 100 ms | 300 ms | 100 % |');
+    expect(md).toContain('| /api/x | api | 9000 | 10 | 100 ms | 300 ms | 100 % |');
     expect(md).toContain('### 1. [WARNING] Sequential scans on a big table: public.big');
     expect(md).toContain('- `increase(pg_stat_user_tables_seq_scan[900s])` → 600 scans');
     expect(md).toContain('- `EXPLAIN SELECT * FROM big WHERE k = $1` → `Seq Scan on big Filter: (k = $1)`');

@@ -4,6 +4,8 @@ import type { PerfstackConfig } from '../../config/index.js';
 import { cacheCheck, cpuCheck, dbShareCheck, errorsCheck, hostCpu, latencyCheck, nPlusOneCheck, poolCheck, routeTimes, seqScanCheck, statementsCheck } from './checks.js';
 import type { CheckContext } from './context.js';
 import { connectDatabase, type DatabaseEvidence } from './database.js';
+import { captureExplains, type CaptureExplainsOptions } from './explain.js';
+import { linkProfile } from './profile-link.js';
 import { prometheusClient } from './prometheus.js';
 import { checkRange } from './time-range.js';
 import { CHECK_IDS, SEVERITY_ORDER, type AnalysisReport, type Finding, type Section } from './types.js';
@@ -18,6 +20,10 @@ export interface AnalyzeOptions {
   databaseUrl?: string;
   /** The k6 run the range came from, shown in the report. */
   testid?: string;
+  /** A folder `perfstack profile` wrote: linked and summarised when the service was CPU-bound. */
+  profileDir?: string;
+  /** Capture EXPLAIN (ANALYZE, BUFFERS) of the slowest SELECTs (needs databaseUrl). */
+  explain?: boolean | CaptureExplainsOptions;
 }
 
 /** Most severe first, then the largest impact, then by title for a stable order. */
@@ -27,6 +33,7 @@ export function compareFindings(a: Finding, b: Finding): number {
 
 export async function analyze(options: AnalyzeOptions): Promise<AnalysisReport> {
   checkRange(options.start, options.end);
+  if (options.explain && !options.databaseUrl) throw new Error('--explain needs a database URL (--database-url, DATABASE_URL or DATABASE_URL_FILE)');
   const prometheus = prometheusClient(options.prometheusUrl);
   await prometheus.ping();
   const rangeSeconds = Math.max(1, Math.round((options.end.getTime() - options.start.getTime()) / 1000));
@@ -79,6 +86,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalysisReport> 
       sections,
     };
     if (options.testid) report.testid = options.testid;
+    if (options.profileDir) report.profile = await linkProfile(ctx, options.profileDir);
+    if (options.explain && options.databaseUrl) report.explains = await captureExplains(options.databaseUrl, options.explain === true ? {} : options.explain);
     return report;
   } finally {
     await db?.close();

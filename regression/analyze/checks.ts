@@ -62,10 +62,15 @@ const hist = (name: string, suffix: '_sum' | '_count' | '_bucket') => `${name}${
 export async function routeTimes(ctx: CheckContext): Promise<{ routes: RouteTime[]; evidence: Evidence[] }> {
   const sel = requestMatchers(ctx.config);
   const w = ctx.window;
-  const [busy, rate, p95] = await Promise.all([
+  const count = `${hist(http.requestDuration, '_count')}{${sel}}`;
+  const [busy, rate, p95, requests] = await Promise.all([
     run(ctx, `sum by (job, ${H.route}) (rate(${hist(http.requestDuration, '_sum')}{${sel}}[${w}]))`),
-    run(ctx, `sum by (job, ${H.route}) (rate(${hist(http.requestDuration, '_count')}{${sel}}[${w}]))`),
+    run(ctx, `sum by (job, ${H.route}) (rate(${count}[${w}]))`),
     run(ctx, `histogram_quantile(0.95, sum by (job, ${H.route}, le) (rate(${hist(http.requestDuration, '_bucket')}{${sel}}[${w}])))`),
+    // Requests counted exactly, not extrapolated like increase(): the last count in the range minus
+    // the last one before it (a series born in the range started at zero). A counter reset in the
+    // range makes this too low; rate() above copes with resets.
+    run(ctx, `sum by (job, ${H.route}) (clamp_min((last_over_time(${count}[${w}]) - last_over_time(${count}[5m] offset ${w})) or last_over_time(${count}[${w}]), 0))`),
   ]);
   const total = sum(busy.samples);
   const routes: RouteTime[] = [];
@@ -79,12 +84,14 @@ export async function routeTimes(ctx: CheckContext): Promise<{ routes: RouteTime
     const service = serviceOf(ctx.config, job, route);
     if (service) entry.service = service.name;
     entry.meanSeconds = busySeconds / r.value;
+    const counted = requests.samples.find((s) => keyOf(s.labels, ['job', H.route]) === key)?.value;
+    if (counted !== undefined) entry.requests = Math.round(counted);
     const q = p95.samples.find((s) => keyOf(s.labels, ['job', H.route]) === key)?.value;
     if (q !== undefined) entry.p95Seconds = q;
     routes.push(entry);
   }
   routes.sort((a, b) => b.busySeconds - a.busySeconds || (a.route < b.route ? -1 : 1));
-  const evidence = [busy, rate, p95].map((r) => (r.samples.length ? promEvidence(r.query, `${r.samples.length} series`) : noData(r)));
+  const evidence = [busy, rate, p95, requests].map((r) => (r.samples.length ? promEvidence(r.query, `${r.samples.length} series`) : noData(r)));
   return { routes, evidence };
 }
 

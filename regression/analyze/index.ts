@@ -12,3 +12,7 @@ export { k6RunRange, parseDurationSeconds, parseTime, checkRange } from './time-
 export type { TimeRange } from './time-range.js';
 export { CHECK_IDS, FINDING_CATALOGUE, PLAYBOOK_PATH, SEVERITY_ORDER, playbookAnchor } from './types.js';
 export type { AnalysisReport, CatalogueEntry, CheckId, Evidence, Finding, FindingSeverity, RouteTime, Section, SectionStatus } from './types.js';
+export { captureExplains, notPlainSelect } from './explain.js';
+export type { CaptureExplainsOptions, ExplainCapture, ExplainMode } from './explain.js';
+export { linkProfile } from './profile-link.js';
+export type { ProfileLink } from './profile-link.js';

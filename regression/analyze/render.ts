@@ -4,6 +4,9 @@
 import { fmtDuration, fmtPercent, fmtRate, fmtSeconds } from './format.js';
 import { FINDING_CATALOGUE, PLAYBOOK_PATH, playbookAnchor, type AnalysisReport, type Evidence, type Finding } from './types.js';
 
+/** Rows of the route table: enough for every route of a service like the reference one. */
+const MAX_ROUTE_ROWS = 30;
+
 const SEVERITY_LABEL = { critical: 'CRITICAL', warning: 'WARNING', info: 'INFO' } as const;
 
 /** Inline code that survives backticks inside it. */
@@ -76,13 +79,13 @@ export function renderAnalysisMarkdown(report: AnalysisReport, options: RenderOp
     out.push('Not measured: no HTTP requests of the configured services in the range.', '');
   } else {
     out.push('Request time per route (rate of the `_sum` of the request-duration histogram), most first.', '');
-    out.push('| route | service | requests/s | mean | p95 | share of request time |', '| --- | --- | ---: | ---: | ---: | ---: |');
-    for (const r of report.routes.slice(0, 15)) {
+    out.push('| route | service | requests | requests/s | mean | p95 | share of request time |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of report.routes.slice(0, MAX_ROUTE_ROWS)) {
       out.push(
-        `| ${cell(r.route)} | ${cell(r.service ?? `(job ${r.job})`)} | ${fmtRate(r.requestsPerSecond, '')} | ${r.meanSeconds === undefined ? 'n/a' : fmtSeconds(r.meanSeconds)} | ${r.p95Seconds === undefined ? 'n/a' : fmtSeconds(r.p95Seconds)} | ${fmtPercent(r.share)} |`,
+        `| ${cell(r.route)} | ${cell(r.service ?? `(job ${r.job})`)} | ${r.requests === undefined ? 'n/a' : String(r.requests)} | ${fmtRate(r.requestsPerSecond, '')} | ${r.meanSeconds === undefined ? 'n/a' : fmtSeconds(r.meanSeconds)} | ${r.p95Seconds === undefined ? 'n/a' : fmtSeconds(r.p95Seconds)} | ${fmtPercent(r.share)} |`,
       );
     }
-    if (report.routes.length > 15) out.push('', `… and ${report.routes.length - 15} more routes.`);
+    if (report.routes.length > MAX_ROUTE_ROWS) out.push('', `… and ${report.routes.length - MAX_ROUTE_ROWS} more routes.`);
     out.push('');
     const dbShare = report.sections.find((s) => s.check === 'db-share');
     const shareLines = [...(dbShare?.findings.flatMap((f) => f.evidence) ?? []), ...(dbShare?.measured ?? [])].filter((e) => e.kind === 'promql');
@@ -92,6 +95,8 @@ export function renderAnalysisMarkdown(report: AnalysisReport, options: RenderOp
       out.push('');
     }
   }
+
+  out.push(...profileBlock(report), ...explainBlock(report));
 
   out.push('## Findings', '');
   if (report.findings.length === 0) out.push('None.', '');
@@ -122,4 +127,31 @@ export function renderAnalysisMarkdown(report: AnalysisReport, options: RenderOp
     out.push('');
   }
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+/** --profile: the flame graph and the top functions, or why the profile is not linked. */
+function profileBlock(report: AnalysisReport): string[] {
+  const profile = report.profile;
+  if (!profile) return [];
+  const out = ['## CPU profile', ''];
+  if (!profile.cpuBound) return [...out, `Profile in ${profile.dir} ${profile.note}.`, ''];
+  out.push(`${profile.note[0]!.toUpperCase()}${profile.note.slice(1)}: flame graph [${profile.flameGraph}](${encodeURI(`file://${profile.flameGraph}`)}).`, '');
+  out.push('| self time | share | function | where |', '| ---: | ---: | --- | --- |');
+  for (const f of profile.top) out.push(`| ${f.selfMs.toFixed(1)} ms | ${fmtPercent(f.selfShare)} | ${cell(f.name)} | ${cell(f.location)} |`);
+  out.push('');
+  return out;
+}
+
+/** --explain: one plan per statement, or why there is none. */
+function explainBlock(report: AnalysisReport): string[] {
+  const explains = report.explains;
+  if (!explains) return [];
+  const out = ['## Statement plans', ''];
+  if (explains.length === 0) return [...out, 'No SELECT statements in pg_stat_statements.', ''];
+  out.push('The slowest SELECT statements by mean execution time (pg_stat_statements), each on a read-only connection inside BEGIN READ ONLY … ROLLBACK.', '');
+  explains.forEach((e, i) => {
+    out.push(`### Statement ${i + 1}: ${fmtSeconds(e.meanSeconds)} mean, ${e.calls} calls`, '', '```sql', e.query.trim(), '```', '', `${e.note}.`, '');
+    if (e.plan) out.push('```', e.plan, '```', '');
+  });
+  return out;
 }

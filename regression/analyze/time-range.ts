@@ -36,8 +36,12 @@ export function checkRange(start: Date, end: Date): void {
   }
 }
 
+/** k6's and perfstack's engine's default remote-write push interval. */
+const DEFAULT_PUSH_INTERVAL_SECONDS = 5;
+
 /**
  * The first and last sample of k6_vus{testid=...} within `lookbackSeconds` of `now`: the run's range.
+ * The start moves back by one push interval (the spacing of the samples), which the first sample covers.
  * Throws when Prometheus holds no such run.
  */
 export async function k6RunRange(prometheus: PrometheusClient, testid: string, options: { now?: Date; lookbackSeconds?: number } = {}): Promise<TimeRange> {
@@ -47,15 +51,21 @@ export async function k6RunRange(prometheus: PrometheusClient, testid: string, o
   const series = await prometheus.raw(query, now.getTime() / 1000);
   let first = Infinity;
   let last = -Infinity;
+  let pushInterval = Infinity;
   for (const s of series) {
-    for (const [t] of s.points) {
+    s.points.forEach(([t], i) => {
       if (t < first) first = t;
       if (t > last) last = t;
-    }
+      const gap = i > 0 ? t - s.points[i - 1]![0] : 0;
+      if (gap > 0 && gap < pushInterval) pushInterval = gap;
+    });
   }
   if (!Number.isFinite(first) || !Number.isFinite(last)) {
     throw new Error(`no k6 run with testid "${testid}" in ${prometheus.url} over the last ${Math.round(lookback / 86_400)} days (${query} is empty)`);
   }
+  // The first remote-write push reports the interval before it, and the run's first requests with
+  // it: the run began one push interval (k6's default, 5 s, when only one sample exists) earlier.
+  first -= Number.isFinite(pushInterval) ? pushInterval : DEFAULT_PUSH_INTERVAL_SECONDS;
   // A run with a single sample still gets a range the rate() windows can use.
   if (last - first < 30) last = first + 30;
   return { start: new Date(first * 1000), end: new Date(last * 1000), testid };

@@ -1,6 +1,9 @@
 // What an analysis produces: sections (one per check), each with its findings or the measurements
 // that showed nothing wrong, or the queries that returned no data.
 
+import type { ExplainCapture } from './explain.js';
+import type { ProfileLink } from './profile-link.js';
+
 export type FindingSeverity = 'critical' | 'warning' | 'info';
 
 export const SEVERITY_ORDER: Readonly<Record<FindingSeverity, number>> = { critical: 0, warning: 1, info: 2 };
@@ -45,6 +48,8 @@ export interface RouteTime {
   /** Config service the route belongs to, if any. */
   service?: string;
   requestsPerSecond: number;
+  /** Requests served in the range (counter difference, not extrapolated). */
+  requests?: number;
   /** Request time per second of wall time (rate of the _sum). */
   busySeconds: number;
   meanSeconds?: number;
@@ -67,6 +72,10 @@ export interface AnalysisReport {
   /** Everything found, most severe and largest impact first. */
   findings: Finding[];
   sections: Section[];
+  /** --profile: the CPU profile, linked when the service was CPU-bound. */
+  profile?: ProfileLink;
+  /** --explain: plans of the slowest SELECT statements. */
+  explains?: ExplainCapture[];
 }
 
 export const CHECK_IDS = [

@@ -53,21 +53,24 @@ afterAll(async () => {
 describe('baseline store', () => {
   it('migrates, and a second migrate is a no-op', async () => {
     const first = await store.migrate();
-    expect(first).toEqual({ applied: [1], skipped: [] });
+    expect(first).toEqual({ applied: [1, 2], skipped: [] });
     const tables = async () =>
       (await postgres!.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1")).map((r) => r.table_name);
     const before = await tables();
     expect(before).toEqual(['baselines', 'kpi_samples', 'kpi_values', MIGRATIONS_TABLE, 'runs']);
-    expect(await store.migrate()).toEqual({ applied: [], skipped: [1] });
+    expect(await store.migrate()).toEqual({ applied: [], skipped: [1, 2] });
     // Two concurrent migrate() calls (two CI jobs) serialise on the advisory lock.
     const other = openBaselineStore(postgres!.url);
     try {
-      expect(await Promise.all([store.migrate(), other.migrate()])).toEqual([{ applied: [], skipped: [1] }, { applied: [], skipped: [1] }]);
+      expect(await Promise.all([store.migrate(), other.migrate()])).toEqual([{ applied: [], skipped: [1, 2] }, { applied: [], skipped: [1, 2] }]);
     } finally {
       await other.close();
     }
     expect(await tables()).toEqual(before);
-    expect(await postgres!.query(`SELECT version, name FROM ${MIGRATIONS_TABLE}`)).toEqual([{ version: 1, name: 'baseline_store' }]);
+    expect(await postgres!.query(`SELECT version, name FROM ${MIGRATIONS_TABLE} ORDER BY version`)).toEqual([
+      { version: 1, name: 'baseline_store' },
+      { version: 2, name: 'lighthouse_runs' },
+    ]);
   });
 
   it('imports the fixture with its KPI values in seconds', async () => {

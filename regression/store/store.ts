@@ -56,6 +56,8 @@ export interface BaselineStore {
   importK6Summary(json: unknown, meta: ImportMetadata, options?: ImportK6SummaryOptions): Promise<number>;
   /** Stores a run from the k6 remote-write series and service metrics in Prometheus; returns the run id. */
   importFromPrometheus(options: ImportFromPrometheusOptions): Promise<number>;
+  /** Stores a run measured by perfstack itself (a Lighthouse audit) with its KPI values; returns the run id. */
+  importMeasuredRun(meta: RunMetadata, values: KpiValue[], source: Extract<RunSource, 'lighthouse'>): Promise<number>;
   /** Runs, newest first. */
   listRuns(options?: ListRunsOptions): Promise<StoredRun[]>;
   getRun(testid: string): Promise<StoredRun | undefined>;
@@ -328,6 +330,30 @@ export function openBaselineStore(databaseUrl: string, options: { log?: (line: s
         source: 'prometheus',
         values: kpis.values,
         distributions: kpis.distributions,
+      });
+    },
+
+    async importMeasuredRun(meta, values, source) {
+      if (meta === null || typeof meta !== 'object') throw new BaselineStoreError('invalid-metadata', 'meta', 'run metadata is required');
+      const testid = requireTestid(meta.testid, 'invalid-metadata');
+      const startedAt = requireDate('startedAt', meta.startedAt);
+      const endedAt = requireDate('endedAt', meta.endedAt);
+      if (endedAt < startedAt) throw new BaselineStoreError('invalid-metadata', 'endedAt', `endedAt ${endedAt.toISOString()} is before startedAt ${startedAt.toISOString()}`);
+      if (await runByTestid(testid)) throw duplicate(testid);
+      return insertRun({
+        meta: {
+          testid,
+          scenario: requireText('scenario', meta.scenario, 'invalid-metadata'),
+          gitSha: meta.gitSha?.trim() || 'unknown',
+          branch: requireText('branch', meta.branch, 'invalid-metadata'),
+          startedAt,
+          endedAt,
+          environment: meta.environment?.trim() || hostname(),
+          k6Version: meta.k6Version?.trim() || null,
+        },
+        source,
+        values,
+        distributions: [],
       });
     },
 

@@ -3,7 +3,7 @@
 
 import type { KpiName, KpiValue, RunMetadata } from '../kpi.js';
 
-export type RunSource = 'k6-summary' | 'prometheus';
+export type RunSource = 'k6-summary' | 'prometheus' | 'lighthouse';
 
 /** A stored run. k6Version is null when the source did not say. */
 export interface StoredRun extends Omit<RunMetadata, 'k6Version'> {
