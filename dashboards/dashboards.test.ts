@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import rawConfig from '../perfstack.config.js';
 import { parseConfig, type PerfstackConfig, type PerfstackConfigInput } from '../config/index.js';
-import { dbClient, http, k6, metricNames, node, nodejs, pgServer, recorded, regression, substituteGrafanaVariables } from '../metrics/index.js';
+import { cache, dbClient, http, k6, k6Browser, metricNames, node, nodejs, pgServer, recorded, regression, rum, substituteGrafanaVariables } from '../metrics/index.js';
 import { DASHBOARD_UIDS, dashboardQueries, generateDashboards, lintDashboard } from './index.js';
 
 type Json = Record<string, any>;
@@ -49,6 +49,7 @@ describe('generateDashboards', () => {
       'provisioning/grafana/dashboards/slos/slos.json',
       'provisioning/grafana/dashboards/host/host-process.json',
       'provisioning/grafana/dashboards/load-tests/regressions.json',
+      'provisioning/grafana/dashboards/frontend/frontend.json',
     ]);
     expect(files.map((f) => (JSON.parse(f.content) as Json).uid)).toEqual([
       DASHBOARD_UIDS.service,
@@ -57,6 +58,7 @@ describe('generateDashboards', () => {
       DASHBOARD_UIDS.slo,
       DASHBOARD_UIDS.host,
       DASHBOARD_UIDS.regression,
+      DASHBOARD_UIDS.frontend,
     ]);
     for (const file of files) expect(file.content.endsWith('}\n')).toBe(true);
   });
@@ -124,12 +126,27 @@ describe('service overview', () => {
 
   it('has a row per service with RED panels and the SLA lines', () => {
     const rows = (service.panels as Json[]).filter((p) => p.type === 'row').map((p) => p.title);
-    expect(rows).toEqual(['Reference API (api)', 'Search (search)']);
+    expect(rows).toEqual(['Reference API (api)', 'Search (search)', 'Read cache (Redis)']);
     expect(thresholdValues(panelTitled(service, 'Reference API: request rate by route'))).toEqual([null, 100]);
     expect(thresholdValues(panelTitled(service, 'Reference API: error ratio (5xx) by route'))).toEqual([null, 0.001, 0.01]);
     expect(thresholdValues(panelTitled(service, 'Reference API: p95 latency by route'))).toEqual([null, 0.5]);
     expect(thresholdValues(panelTitled(service, 'Search: p50 latency by route'))).toEqual([null, 0.4]);
     expect(thresholdValues(panelTitled(service, 'Reference API: availability'))).toEqual([null, 0.999]);
+  });
+
+  it('has a read-cache row with the hit-ratio floor and both search SLA lines from the cache config', () => {
+    expect(thresholdValues(panelTitled(service, 'Search latency p95, cached and uncached'))).toEqual([null, 0.4, 3]);
+    expect(thresholdValues(panelTitled(service, 'Cache hit ratio by cache'))).toEqual([null, 0.5]);
+    const moved = byUid(
+      configWith((c) => {
+        c.cache!.searchLatency = { cachedP95Seconds: 0.25, uncachedP95Seconds: 2 };
+        c.cache!.entity = { ttlSeconds: 300, minHitRatio: 0.3 };
+      }),
+      DASHBOARD_UIDS.service,
+    );
+    expect(thresholdValues(panelTitled(moved, 'Search latency p95, cached and uncached'))).toEqual([null, 0.25, 2]);
+    expect(thresholdValues(panelTitled(moved, 'Cache hit ratio by cache'))).toEqual([null, 0.3]);
+    expect(panelTitled(service, 'Search latency p95, cached and uncached').targets[0].expr).toContain('app_search_duration_seconds_bucket{job=~"$job", instance=~"$instance"}');
   });
 
   it('selects the service by job, instance and its regex-escaped routes', () => {
@@ -247,6 +264,17 @@ describe('metric contract', () => {
       ...histograms.flatMap((h) => ['_bucket', '_sum', '_count'].map((suffix) => `${h}${suffix}`)),
       ...['p95', 'p99'].map((stat) => `${k6.httpReqDurationPrefix}_${stat}`),
       ...['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d'].map(recorded.sloErrorRatio),
+      // Front end: RUM histograms and gauges, and the browser scenario's p95 Web Vitals and script size.
+      ...[rum.lcp, rum.fcp, rum.inp, rum.ttfb, rum.cls].flatMap((h) => ['_bucket', '_count'].map((suffix) => `${h}${suffix}`)),
+      rum.beaconsRejected,
+      rum.javascriptBytes,
+      k6Browser.javascriptBytes,
+      // The read cache (app/cache): counters, gauge, and its two histograms.
+      cache.requests,
+      cache.errors,
+      cache.up,
+      ...[cache.operationDuration, cache.searchDuration].map((h) => `${h}_bucket`),
+      ...['lcp', 'fcp', 'inp', 'cls', 'ttfb'].map((vital) => `${k6Browser.webVitalPrefix}_${vital}_p95`),
     ]);
     for (const dashboard of dashboards(defaultConfig).values()) {
       for (const { panel, expr } of dashboardQueries(dashboard)) {

@@ -24,6 +24,7 @@ import {
   type Section,
 } from './common.js';
 import { budgetRemainingExpr } from './slo.js';
+import { cacheSection } from './cache.js';
 
 // Service overview: a RED row per configured service, from the raw HTTP histogram.
 
@@ -146,11 +147,14 @@ export function serviceOverviewDashboard(config: PerfstackConfig): dashboard.Das
     description: 'Rate, errors and duration per route for every configured service, with the SLA drawn on each panel.',
     tags: ['services', 'red'],
     variables: standardVariables(REQUEST_COUNT),
-    sections: config.services.map((service) =>
-      serviceSection(
-        service,
-        config.slos.filter((slo) => slo.service === service.name),
+    sections: [
+      ...config.services.map((service) =>
+        serviceSection(
+          service,
+          config.slos.filter((slo) => slo.service === service.name),
+        ),
       ),
-    ),
+      cacheSection(config),
+    ],
   });
 }

@@ -55,9 +55,12 @@ describe('native stack', () => {
   });
 
   it('starts every component, in order, each answering', async () => {
-    expect(first.components.map((c) => c.name)).toEqual(['postgres', 'app', 'pg-stats', 'node-exporter', 'blackbox', 'slack-capture', 'alertmanager', 'prometheus']);
+    expect(first.components.map((c) => c.name)).toEqual(['postgres', 'redis', 'app', 'pg-stats', 'node-exporter', 'blackbox', 'slack-capture', 'alertmanager', 'prometheus']);
     expect(first.seeded).toBe(true);
     for (const c of first.components) expect(isGone(c.pid), c.name).toBe(false);
+    // The app caches in the stack's Redis (loopback, started before it).
+    const cacheState = (await (await fetch(`${first.urls.app}/health/cache`)).json()) as { status: string; redis: string };
+    expect(cacheState).toMatchObject({ status: 'up', redis: first.urls.redis });
 
     expect((await fetch(`${first.urls.app}/health`)).status).toBe(200);
     expect((await fetch(`${first.urls.app}/health/database`)).status).toBe(200);
@@ -192,8 +195,8 @@ describe('native stack failing half-way', () => {
     expect(error?.message).toMatch(/^slack-capture failed: exited \(3\) before it was ready; last lines of .*slack-capture\.log:\ncapture: cannot bind/);
 
     const recorded = readStackState(stateDir).components;
-    expect(recorded.map((c) => c.name)).toEqual(['postgres', 'app', 'pg-stats', 'node-exporter', 'blackbox']);
-    expect(await stopNativeStack(stateDir, () => undefined)).toBe(5);
+    expect(recorded.map((c) => c.name)).toEqual(['postgres', 'redis', 'app', 'pg-stats', 'node-exporter', 'blackbox']);
+    expect(await stopNativeStack(stateDir, () => undefined)).toBe(6);
     for (const c of recorded) expect(isGone(c.pid), `${c.name} pid ${c.pid}`).toBe(true);
   });
 });

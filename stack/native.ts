@@ -10,10 +10,11 @@ import pg from 'pg';
 import { migrate, seed, type SeedSize } from '../app/index.js';
 import { renderYaml, type GeneratedFile, type PerfstackConfig } from '../config/index.js';
 import { freePort } from './process.js';
-import { prometheusConfig } from './prometheus-config.js';
-import { alertmanagerLaunch, blackboxLaunch, nodeExporterLaunch, prometheusLaunch, type BinaryLaunch } from './binaries.js';
+import { longTermStoreWriteUrl, prometheusConfig } from './prometheus-config.js';
+import { alertmanagerLaunch, blackboxLaunch, nodeExporterLaunch, prometheusLaunch, victoriaMetricsLaunch, type BinaryLaunch } from './binaries.js';
 import { blackboxConfig, HEALTH_PATH } from '../alerts/index.js';
 import { POSTGRES_USER, postgresCluster, type PostgresCluster } from './postgres.js';
+import { redisAnswers, redisLaunch, redisUrl } from './redis.js';
 
 // The native stack: the same services docker-compose.yml runs, as Debian binaries (and perfstack's
 // own node processes) on loopback, each detached with its own log, all state under one folder,
@@ -25,18 +26,20 @@ import { POSTGRES_USER, postgresCluster, type PostgresCluster } from './postgres
 //   state/secrets/*              mode 600: postgres_password, database_url, store_url, role passwords, admin_token, slack_api_url
 
 /** Start order; `down` stops in the reverse order. */
-export const NATIVE_COMPONENTS = ['postgres', 'app', 'pg-stats', 'node-exporter', 'blackbox', 'slack-capture', 'alertmanager', 'prometheus'] as const;
+export const NATIVE_COMPONENTS = ['postgres', 'redis', 'app', 'pg-stats', 'node-exporter', 'blackbox', 'slack-capture', 'alertmanager', 'victoria-metrics', 'prometheus'] as const;
 export type ComponentName = (typeof NATIVE_COMPONENTS)[number];
 
 /** Ports tried first; a taken one falls back to a free port (and the log says so). */
 export const DEFAULT_NATIVE_PORTS: Readonly<Record<ComponentName, number>> = {
   postgres: 5432,
+  redis: 6379,
   app: 8080,
   'pg-stats': 9187,
   'node-exporter': 9100,
   blackbox: 9115,
   'slack-capture': 9099,
   alertmanager: 9093,
+  'victoria-metrics': 8428,
   prometheus: 9090,
 };
 
@@ -56,11 +59,13 @@ export interface Component {
   /** Arguments that must appear in /proc/PID/cmdline besides the command (PIDs get reused, node runs many things). */
   match?: string[];
   /** How readiness is checked; absent means http. */
-  kind?: 'http' | 'postgres';
+  kind?: 'http' | 'postgres' | 'redis';
   /** postgres: the cluster's data folder. */
   dataDir?: string;
   /** app and pg-stats: the PostgreSQL port they were started against. */
   databasePort?: number;
+  /** app: the Redis port it caches in. */
+  redisPort?: number;
 }
 
 interface StackState {
@@ -87,6 +92,8 @@ export interface NativeStackOptions {
   postgresBinDir?: string;
   /** Seed size loaded on the first start. Default: small. */
   seedSize?: SeedSize;
+  /** Remote-write to the long-term store even when config.longTermStore.enabled is off (`perfstack start --long-term-store`). */
+  longTermStore?: boolean;
   log?: (line: string) => void;
 }
 
@@ -106,8 +113,12 @@ export interface NativeStackUrls {
   prometheusRemoteWrite: string;
   /** postgresql://127.0.0.1:PORT/perfstack: no credentials (they are in files.databaseUrl). */
   postgres: string;
+  /** redis://127.0.0.1:PORT: the reference service's read cache. */
+  redis: string;
   /** Only without a real Slack webhook. */
   slackCapture?: string;
+  /** With the long-term store on: its Prometheus-compatible query API (the local VictoriaMetrics, or config.longTermStore.queryUrl). */
+  longTermStore?: string;
 }
 
 export interface NativeStack {
@@ -170,6 +181,8 @@ export function isOurProcess(component: Component): boolean {
 }
 
 async function isHttpReady(url: string): Promise<boolean> {
+  // Redis speaks RESP, not HTTP: ready when it answers PING.
+  if (url.startsWith('redis://')) return redisAnswers(Number(new URL(url).port));
   try {
     return (await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok;
   } catch {
@@ -230,7 +243,7 @@ async function launch(stateDir: string, spec: LaunchSpec): Promise<Component> {
     spawnError = error;
   });
   child.unref();
-  const url = `http://127.0.0.1:${spec.port}`;
+  const url = spec.extra?.kind === 'redis' ? redisUrl(spec.port) : `http://127.0.0.1:${spec.port}`;
   const readyUrl = `${url}${spec.readyPath}`;
   const component: Component = {
     name: spec.name,
@@ -530,17 +543,20 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
   };
   const [node, ...nodeArgs] = perfstack;
   const movedDatabase = (c: Component) => c.databasePort !== pgPort;
+  // The read cache: loopback, protected mode, no persistence (docs/caching.md).
+  mkdirSync(join(stateDir, 'redis'), { recursive: true });
+  const redis = await ensure('redis', (port) => ({ ...redisLaunch({ port, dir: join(stateDir, 'redis') }), readyPath: '', extra: { kind: 'redis' } }));
   const app = await ensure(
     'app',
     (port) => ({
       command: node!,
-      args: [...nodeArgs, 'app', '--port', String(port), ...configArgs],
+      args: [...nodeArgs, 'app', '--port', String(port), '--redis-url', redis.url, ...configArgs],
       readyPath: '/health',
       env: childEnv({ DATABASE_URL: roleUrls.app, PERFSTACK_ADMIN_TOKEN: adminToken }),
       match: ['app'],
-      extra: { databasePort: pgPort },
+      extra: { databasePort: pgPort, redisPort: redis.port },
     }),
-    { stale: movedDatabase },
+    { stale: (c) => movedDatabase(c) || c.redisPort !== redis.port },
   );
   const pgStats = await ensure(
     'pg-stats',
@@ -577,6 +593,22 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
     alertmanagerLaunch({ configFile: alertmanagerConfig, dataDir: join(stateDir, 'alertmanager/data'), port }),
   );
 
+  // The long-term store: VictoriaMetrics here, unless the config names a store of its own.
+  const storeConfig = config.longTermStore;
+  let longTermStore: { write: string; query: string } | undefined;
+  if (options.longTermStore || storeConfig.enabled) {
+    if (storeConfig.remoteWriteUrl) {
+      longTermStore = { write: storeConfig.remoteWriteUrl, query: storeConfig.queryUrl ?? storeConfig.remoteWriteUrl };
+      log(`${'long-term'.padEnd(14)} remote-write to ${storeConfig.remoteWriteUrl} (config.longTermStore.remoteWriteUrl); no local VictoriaMetrics`);
+    } else {
+      mkdirSync(join(stateDir, 'victoria-metrics'), { recursive: true });
+      const victoriaMetrics = await ensure('victoria-metrics', (port) =>
+        victoriaMetricsLaunch({ dataDir: join(stateDir, 'victoria-metrics'), port, retention: storeConfig.retention }),
+      );
+      longTermStore = { write: longTermStoreWriteUrl(config, victoriaMetrics.url), query: victoriaMetrics.url };
+    }
+  }
+
   for (const file of options.ruleFiles) {
     writeFileSync(join(stateDir, 'prometheus/rules', file.path.split('/').pop()!), file.content);
   }
@@ -593,6 +625,7 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
     blackbox: `127.0.0.1:${blackbox.port}`,
     // Availability as clients see it: every service's health endpoint, probed over loopback.
     probeUrls: Object.fromEntries(config.services.map((s) => [s.name, `${app.url}${HEALTH_PATH}`])),
+    ...(longTermStore ? { longTermStore: longTermStore.write } : {}),
   };
   const prometheusConfigFile = join(stateDir, 'prometheus/prometheus.yml');
   writeFileSync(`${prometheusConfigFile}.tmp`, renderYaml(prometheusConfig(config, targets)));
@@ -619,7 +652,9 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
       prometheus: prometheus.url,
       prometheusRemoteWrite: `${prometheus.url}/api/v1/write`,
       postgres: postgresUrl,
+      redis: redis.url,
       ...(capture ? { slackCapture: capture.url } : {}),
+      ...(longTermStore ? { longTermStore: longTermStore.query } : {}),
     },
     files: { ...files, textfileDir: join(stateDir, TEXTFILE_FOLDER), ...(capture ? { slackCaptureLog: capture.log } : {}) },
     seeded,

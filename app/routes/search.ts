@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { sql, transaction } from '../database.js';
 import { parse } from '../http.js';
 import { JSON_LIMIT_BYTES, MAX_RESOLVE_CANDIDATES, type AppContext } from '../context.js';
+import type { ReadCache } from '../cache/index.js';
 
 const searchQuerySchema = z.object({
   q: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
@@ -33,24 +34,37 @@ interface MatchRow {
   score: number;
 }
 
-export function searchRoutes(app: Express, ctx: AppContext): void {
+interface SearchItem {
+  id: number;
+  name: string;
+  category: string;
+  score: number;
+}
+
+export function searchRoutes(app: Express, ctx: AppContext, cache: ReadCache): void {
   const { pool, faulty } = ctx;
   const json = express.json({ limit: JSON_LIMIT_BYTES });
 
   app.get('/api/search', faulty, async (req, res) => {
+    const start = performance.now();
     const query = parse(searchQuerySchema, req.query, 'query');
-    const { rows } = await pool.query<MatchRow>(
-      sql(
-        'search.similar',
-        `SELECT id, name, category, similarity(name, $1)::float8 AS score
-           FROM entities
-          WHERE name % $1
-          ORDER BY score DESC, id
-          LIMIT $2`,
-        [query.q, query.limit],
-      ),
-    );
-    res.json({ query: query.q, items: rows.map((r) => ({ id: Number(r.id), name: r.name, category: r.category, score: r.score })) });
+    // Cached by (q, limit); every entity write starts a new search generation (docs/caching.md).
+    const { value: items, result } = await cache.read<SearchItem[]>('search', [query.q, query.limit], async () => {
+      const { rows } = await pool.query<MatchRow>(
+        sql(
+          'search.similar',
+          `SELECT id, name, category, similarity(name, $1)::float8 AS score
+             FROM entities
+            WHERE name % $1
+            ORDER BY score DESC, id
+            LIMIT $2`,
+          [query.q, query.limit],
+        ),
+      );
+      return rows.map((r) => ({ id: Number(r.id), name: r.name, category: r.category, score: r.score }));
+    });
+    res.json({ query: query.q, items: items ?? [] });
+    cache.observeSearch(result, (performance.now() - start) / 1000);
   });
 
   app.post('/api/resolve', faulty, json, async (req, res) => {

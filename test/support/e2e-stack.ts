@@ -18,7 +18,7 @@ import { parseConfig, renderYaml, type PerfstackConfig } from '../../config/inde
 import { BLACKBOX_JOB, blackboxConfig, generateRules, HEALTH_PATH, startSlackCapture, writeAlertmanagerConfig, type SlackCapture } from '../../alerts/index.js';
 import { DEMO_USER, migrate, seed, startApp, type RunningApp } from '../../app/index.js';
 import { startPgStatsExporter, type PgStatsExporter } from '../../exporters/index.js';
-import { alertmanagerLaunch, blackboxLaunch, freePort, nodeExporterLaunch, prometheusConfig, prometheusLaunch, startLaunch, type RunningProcess } from '../../stack/index.js';
+import { alertmanagerLaunch, blackboxLaunch, freePort, nodeExporterLaunch, prometheusConfig, prometheusLaunch, startLaunch, startRedisServer, redisUrl, victoriaMetricsLaunch, type RunningProcess } from '../../stack/index.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 
 export const config: PerfstackConfig = parseConfig(defaults);
@@ -47,6 +47,8 @@ export interface E2eStackOptions {
    * every service's health endpoint, so probe_success and the availability SLI's probe events exist.
    */
   blackbox?: boolean;
+  /** Start VictoriaMetrics (samples visible at once, no query cache); Prometheus remote-writes everything to it. */
+  longTermStore?: boolean;
 }
 
 export interface E2eStack {
@@ -61,6 +63,9 @@ export interface E2eStack {
   alertmanager?: RunningProcess;
   alertmanagerUrl?: string;
   capture?: SlackCapture;
+  victoriaMetrics?: RunningProcess;
+  /** VictoriaMetrics' base URL: remote-write at /api/v1/write, the Prometheus query API under /api/v1. */
+  victoriaMetricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -77,7 +82,12 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
     stops.push(() => postgres.stop());
     await migrate(postgres.url);
     await seed(postgres.url, 'small');
-    const app = await startApp({ databaseUrl: postgres.url, config, port: 0, log: () => undefined });
+    // Redis for the read cache, so the cache panels have hits, misses and latencies.
+    const redisPort = await freePort();
+    mkdirSync(join(root, 'redis'));
+    const redis = await startRedisServer({ port: redisPort, dir: join(root, 'redis') });
+    stops.push(() => redis.stop());
+    const app = await startApp({ databaseUrl: postgres.url, config, port: 0, redisUrl: redisUrl(redisPort), log: () => undefined });
     stops.push(() => app.stop());
     const pgStats = await startPgStatsExporter({ databaseUrl: postgres.url, port: 0, config, log: () => undefined });
     stops.push(() => pgStats.stop());
@@ -117,6 +127,16 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       alertmanagerTarget = `127.0.0.1:${port}`;
     }
 
+    let victoriaMetrics: RunningProcess | undefined;
+    let victoriaMetricsUrl: string | undefined;
+    if (options.longTermStore) {
+      const port = await freePort();
+      const launch = victoriaMetricsLaunch({ dataDir: join(root, 'vm-data'), port, retention: config.longTermStore.retention, fastQueries: true });
+      victoriaMetrics = await startLaunch('victoria-metrics', port, launch);
+      stops.push(() => victoriaMetrics!.stop());
+      victoriaMetricsUrl = `http://127.0.0.1:${port}`;
+    }
+
     const rulesFolder = join(root, 'rules');
     mkdirSync(rulesFolder);
     for (const file of generateRules(config).filter((f) => f.path.includes('/rules/'))) {
@@ -139,6 +159,7 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
             ...(blackboxTarget
               ? { blackbox: blackboxTarget, probeUrls: Object.fromEntries(config.services.map((s) => [s.name, `http://127.0.0.1:${app.port}${HEALTH_PATH}`])) }
               : {}),
+            ...(victoriaMetricsUrl ? { longTermStore: `${victoriaMetricsUrl}/api/v1/write` } : {}),
           },
           `${rulesFolder}/*.yml`,
         ),
@@ -188,6 +209,8 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       alertmanager,
       alertmanagerUrl: alertmanager ? `http://${alertmanagerTarget}` : undefined,
       capture,
+      victoriaMetrics,
+      victoriaMetricsUrl,
       stop,
     };
   } catch (error) {

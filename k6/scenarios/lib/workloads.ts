@@ -36,6 +36,15 @@ export const flows = {
   async search(fx: Fixture): Promise<void> {
     await api.search(searchTerm(fx.names), 10);
   },
+  /** The same entity and the same search twice in a row: the second read of each is a cache hit (docs/caching.md). */
+  async cachedReads(fx: Fixture): Promise<void> {
+    const id = pick(fx.ids);
+    await api.getEntity(id);
+    await api.getEntity(id);
+    const term = searchTerm(fx.names);
+    await api.search(term, 10);
+    await api.search(term, 10);
+  },
   async resolve(fx: Fixture): Promise<void> {
     await api.resolve(Array.from({ length: 5 }, () => misspelt(pick(fx.names))));
   },
