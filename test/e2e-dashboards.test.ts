@@ -7,12 +7,13 @@
 // template variables are resolved the way Grafana does (label_values over the run; "All" becomes
 // the variable's allValue) and every panel query runs as a range query over the test's time span.
 // A query with no finite sample is an empty panel, and fails the test with its dashboard, panel
-// and query — unless the panel is on ONLY_WHEN_SOMETHING_FAILS below.
+// and query, unless the panel is on an allow-list in test/support/dashboard-queries.ts (shared with
+// the long-term store's check).
 
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dashboardQueries, generateDashboards } from '../dashboards/index.js';
+import { generateDashboards } from '../dashboards/index.js';
 import { runScenario, type RunScenarioResult } from '../k6/index.js';
 import { loadPageAsUser } from '../app/rum/testing.js';
 import {
@@ -20,69 +21,11 @@ import {
   everyRoute,
   instantQuery,
   labelValues,
-  rangeQuery,
   startE2eStack,
   waitUntil,
   type E2eStack,
 } from './support/e2e-stack.js';
-
-/**
- * Panels that show data only when something goes wrong; a healthy run leaves them empty.
- * Keyed by dashboard file name and panel title; each with the reason.
- */
-const ONLY_WHEN_SOMETHING_FAILS: { dashboard: string; panel: string; why: string }[] = [
-  // The series carries error_type, which the pool instrumentation sets only on a failed query.
-  { dashboard: 'database.json', panel: 'Query errors', why: 'error_type is set only when a query fails' },
-  // k6 emits dropped_iterations only when an arrival-rate executor cannot start an iteration in time; smoke uses constant VUs.
-  { dashboard: 'k6-load-tests.json', panel: 'Dropped iterations', why: 'k6 emits it only when iterations are dropped' },
-];
-
-/**
- * Front-end panels fed by the browser scenario (k6 browser Web Vitals and script size), which this
- * smoke-run test does not run; k6/run.test.ts runs it and checks its series reach Prometheus. The
- * front end's real-user (RUM) panels are fed here by a real Chromium page load (loadPageAsUser).
- */
-const FED_BY_BROWSER_SCENARIO: { dashboard: string; panel: string; why: string }[] = [
-  ...['Largest Contentful Paint (LCP)', 'Interaction to Next Paint (INP)', 'Cumulative Layout Shift (CLS)', 'First Contentful Paint (FCP)', 'Time to First Byte (TTFB)'].map(
-    (vital) => `${vital} p95, browser scenario`,
-  ),
-  'JavaScript per page, browser scenario',
-].map((panel) => ({ dashboard: 'frontend.json', panel, why: 'the browser scenario is not run here (k6/run.test.ts runs it)' }));
-
-/**
- * Whole dashboards whose data comes from a part this test does not run; each with the reason.
- * Remove an entry as soon as the test can feed that dashboard.
- */
-const FED_ELSEWHERE: { dashboard: string; why: string }[] = [
-  // perfstack_regression_* are published by the regression detector after it compares a run with its baselines.
-  { dashboard: 'regressions.json', why: 'the regression detector (regression/, in progress) is not run here' },
-];
-
-/** Grafana's built-in interval variables, for a 1 s scrape interval and a short time range. */
-function builtIns(rangeSeconds: number): Record<string, string> {
-  return { __rate_interval: '1m', __interval: '2s', __range: `${Math.max(1, Math.ceil(rangeSeconds))}s` };
-}
-
-interface TemplateVariable {
-  name: string;
-  type: string;
-  query?: unknown;
-  includeAll?: boolean;
-  allValue?: string;
-  multi?: boolean;
-}
-
-/** Replaces $name, ${name} and [[name]] with values; unknown names are left for the caller to see. */
-function substitute(expr: string, values: Record<string, string>): string {
-  return expr.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]/g, (whole, a: string | undefined, b: string | undefined, c: string | undefined) => {
-    const name = a ?? b ?? c ?? '';
-    return values[name] ?? whole;
-  });
-}
-
-function escapeRegex(value: string): string {
-  return value.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
-}
+import { ALLOWED_EMPTY, FED_ELSEWHERE, checkEveryDashboardQuery, dashboardPanels } from './support/dashboard-queries.js';
 
 describe('every generated dashboard query returns data after a k6 smoke run', () => {
   let stack: E2eStack | undefined;
@@ -166,87 +109,20 @@ describe('every generated dashboard query returns data after a k6 smoke run', ()
   });
 
   it('every panel query and variable query of every dashboard returns data', async () => {
-    const prometheusUrl = stack!.prometheusUrl;
-    const end = Date.now() / 1000;
-    const start = startedAt;
-    const empty: string[] = [];
-    const allowedEmpty: string[] = [];
-    const errors: string[] = [];
-    const unresolved: string[] = [];
-    let checked = 0;
-    const dashboards = generateDashboards(config);
-    expect(dashboards.length).toBeGreaterThanOrEqual(5);
-
-    for (const file of dashboards) {
-      const dashboardName = file.path.split('/').pop()!;
-      const elsewhere = FED_ELSEWHERE.find((d) => d.dashboard === dashboardName);
-      if (elsewhere) {
-        console.log(`e2e-dashboards: ${dashboardName} not checked: ${elsewhere.why}`);
-        continue;
-      }
-      const json = JSON.parse(file.content) as { templating?: { list?: TemplateVariable[] } };
-      const values: Record<string, string> = builtIns(end - start);
-
-      // Resolve the variables in order, as Grafana does: each may use the ones before it.
-      for (const variable of json.templating?.list ?? []) {
-        if (variable.type === 'datasource') continue;
-        let options: string[];
-        if (variable.type === 'query') {
-          const text = typeof variable.query === 'string' ? variable.query : (variable.query as { query?: string } | undefined)?.query ?? '';
-          const match = /^label_values\(\s*([\s\S]*?)\s*,\s*([a-zA-Z_]\w*)\s*\)$/.exec(text.trim());
-          expect(match, `${dashboardName}: variable $${variable.name} is not label_values(selector, label): ${text}`).not.toBeNull();
-          options = await labelValues(prometheusUrl, match![2]!, substitute(match![1]!, values), start, end);
-        } else if (variable.type === 'custom') {
-          options = String(variable.query ?? '').split(',').map((v) => v.trim()).filter(Boolean);
-        } else {
-          throw new Error(`${dashboardName}: variable $${variable.name} has type ${variable.type}, which this test does not know`);
-        }
-        expect(options.length, `${dashboardName}: variable $${variable.name} has no values`).toBeGreaterThan(0);
-        if (variable.name === 'testid') {
-          expect(options, `${dashboardName}: $testid offers the run's testid`).toContain(testid);
-          values[variable.name] = escapeRegex(testid);
-        } else if (variable.includeAll && variable.allValue) {
-          values[variable.name] = variable.allValue; // the "All" default
-        } else {
-          values[variable.name] = variable.multi ? `(${options.map(escapeRegex).join('|')})` : escapeRegex(options[0]!);
-        }
-      }
-
-      for (const { panel, expr } of dashboardQueries(JSON.parse(file.content))) {
-        const query = substitute(expr, values);
-        const where = `${dashboardName} / ${panel}: ${query}`;
-        if (/\$\w|\[\[/.test(query)) {
-          unresolved.push(where);
-          continue;
-        }
-        checked++;
-        let series;
-        try {
-          series = await rangeQuery(prometheusUrl, query, start, end, 2);
-        } catch (error) {
-          errors.push(`${where} → ${(error as Error).message}`);
-          continue;
-        }
-        const hasData = series.some((s) => s.values.some(([, v]) => Number.isFinite(Number(v))));
-        if (hasData) continue;
-        const allowed = [...ONLY_WHEN_SOMETHING_FAILS, ...FED_BY_BROWSER_SCENARIO].some((a) => a.dashboard === dashboardName && a.panel === panel);
-        (allowed ? allowedEmpty : empty).push(where);
-      }
-    }
-
-    console.log(`e2e-dashboards: ${checked} queries checked, ${empty.length} empty, ${allowedEmpty.length} empty on the allow-list`);
-    expect(unresolved, 'queries with a variable this test could not fill in').toEqual([]);
-    expect(errors, 'queries Prometheus rejected').toEqual([]);
-    expect(empty, 'panels with no data (dashboard / panel: query)').toEqual([]);
-    expect(checked).toBeGreaterThan(80);
+    expect(generateDashboards(config).length).toBeGreaterThanOrEqual(5);
+    const check = await checkEveryDashboardQuery(stack!.prometheusUrl, { start: startedAt, end: Date.now() / 1000, testid });
+    for (const skipped of check.skippedDashboards) console.log(`e2e-dashboards: not checked: ${skipped}`);
+    console.log(`e2e-dashboards: ${check.checked} queries checked, ${check.empty.length} empty, ${check.allowedEmpty.length} empty on the allow-list`);
+    expect(check.variableProblems, 'template variables with no values, or a $testid without the run').toEqual([]);
+    expect(check.unresolved, 'queries with a variable this test could not fill in').toEqual([]);
+    expect(check.errors, 'queries Prometheus rejected').toEqual([]);
+    expect(check.empty, 'panels with no data (dashboard / panel: query)').toEqual([]);
+    expect(check.checked).toBeGreaterThan(80);
   });
 
   it('names only real dashboards and panels on the allow-lists', () => {
-    const panels = new Set(
-      generateDashboards(config).flatMap((file) => dashboardQueries(JSON.parse(file.content)).map((q) => `${file.path.split('/').pop()} / ${q.panel}`)),
-    );
-    for (const entry of [...ONLY_WHEN_SOMETHING_FAILS, ...FED_BY_BROWSER_SCENARIO]) expect(panels, entry.why).toContain(`${entry.dashboard} / ${entry.panel}`);
-    const files = generateDashboards(config).map((file) => file.path.split('/').pop());
+    const { panels, files } = dashboardPanels();
+    for (const entry of ALLOWED_EMPTY) expect(panels, entry.why).toContain(`${entry.dashboard} / ${entry.panel}`);
     for (const entry of FED_ELSEWHERE) expect(files, entry.why).toContain(entry.dashboard);
   });
 });

@@ -2,7 +2,7 @@
 // Prometheus, after a k6 smoke run and a published regression verdict (viewer/e2e-support.ts).
 //
 // Checked here: every panel of every dashboard (the regressions dashboard included) is drawn with
-// data, except the panels on the same allow-list as the empty-panel check (e2e-dashboards.test.ts);
+// data, except the panels on the empty-panel check's allow-list (test/support/dashboard-queries.ts);
 // nothing in the generated JSON is reported unsupported; thresholds are drawn where the JSON (and
 // so the config) puts them, on the plot, in their colour; changing a variable changes the queries
 // and reloads the variables chained to it; links carry the time and variables; auto-refresh runs
@@ -20,28 +20,11 @@ import { allPanels, listDashboards, provisionedDatasources, snapshotDashboards, 
 import { startFedStack, type FedStack } from '../viewer/e2e-support.js';
 import { config, trafficLoop, type TrafficLoop } from './support/e2e-stack.js';
 import { loadPageAsUser } from '../app/rum/testing.js';
+import { ALLOWED_EMPTY } from './support/dashboard-queries.js';
 import { changedPanels, filesFromGenerated, generateAll, writePanelImages } from '../cli/index.js';
 
 const DASHBOARDS_DIR = 'provisioning/grafana/dashboards';
 const DATASOURCES_DIR = 'provisioning/grafana/datasources';
-
-/** The same entries as ONLY_WHEN_SOMETHING_FAILS in e2e-dashboards.test.ts: panels a healthy run leaves empty. */
-const ONLY_WHEN_SOMETHING_FAILS: { dashboard: string; panel: string; why: string }[] = [
-  { dashboard: 'database.json', panel: 'Query errors', why: 'error_type is set only when a query fails' },
-  { dashboard: 'k6-load-tests.json', panel: 'Dropped iterations', why: 'k6 emits it only when iterations are dropped' },
-];
-
-/**
- * Front-end panels fed by the browser scenario (k6 browser Web Vitals and script size), which this
- * smoke-run test does not run; k6/run.test.ts runs it and checks its series reach Prometheus. The
- * front end's real-user (RUM) panels are fed here by a real Chromium page load (loadPageAsUser).
- */
-const FED_BY_BROWSER_SCENARIO: { dashboard: string; panel: string; why: string }[] = [
-  ...['Largest Contentful Paint (LCP)', 'Interaction to Next Paint (INP)', 'Cumulative Layout Shift (CLS)', 'First Contentful Paint (FCP)', 'Time to First Byte (TTFB)'].map(
-    (vital) => `${vital} p95, browser scenario`,
-  ),
-  'JavaScript per page, browser scenario',
-].map((panel) => ({ dashboard: 'frontend.json', panel, why: 'the browser scenario is not run here (k6/run.test.ts runs it)' }));
 
 describe('the dashboard viewer draws every generated dashboard from live Prometheus', () => {
   let fed: FedStack | undefined;
@@ -128,7 +111,7 @@ describe('the dashboard viewer draws every generated dashboard from live Prometh
         if (rendered.unsupported.length > 0) problems.push(`${where}: unsupported ${rendered.unsupported.join(', ')}`);
         for (const q of rendered.queries) if (/\$\w|\[\[/.test(q.expr)) problems.push(`${where}: unresolved variable in ${q.expr}`);
         if (rendered.state === 'ok') drawn++;
-        else if (rendered.state === 'empty' && [...ONLY_WHEN_SOMETHING_FAILS, ...FED_BY_BROWSER_SCENARIO].some((a) => a.dashboard === entry.file && a.panel === panel.title)) allowedEmpty.push(where);
+        else if (rendered.state === 'empty' && ALLOWED_EMPTY.some((a) => a.dashboard === entry.file && a.panel === panel.title)) allowedEmpty.push(where);
         else problems.push(`${where}: ${rendered.state} ${rendered.errors.join('; ')} ${rendered.queries.map((q) => q.expr).join(' | ')}`);
       }
       if (entry.uid.includes('regression')) expect(report.annotations.find((a) => a.name === 'Regressions')?.events, 'the published regression shows as an annotation').toBeGreaterThan(0);

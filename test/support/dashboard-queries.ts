@@ -1,16 +1,15 @@
 // Every query of every generated dashboard, run against a Prometheus-compatible API (Prometheus
 // itself, or the long-term store) the way Grafana runs it: template variables resolved in order
 // with label_values over the test's span ("All" becomes the variable's allValue), then each panel
-// query as a range query. The same logic and allow-lists as test/e2e-dashboards.test.ts, for
-// test/e2e-long-term-store.test.ts.
+// query as a range query. test/e2e-dashboards.test.ts runs it against Prometheus and
+// test/e2e-long-term-store.test.ts against VictoriaMetrics, with the same allow-lists.
 
 import { dashboardQueries, generateDashboards } from '../../dashboards/index.js';
 import { config, labelValues, rangeQuery } from './e2e-stack.js';
 
 /**
  * Panels that show data only when something goes wrong; a healthy run leaves them empty.
- * Keyed by dashboard file name and panel title; each with the reason. Keep in step with
- * ONLY_WHEN_SOMETHING_FAILS in test/e2e-dashboards.test.ts.
+ * Keyed by dashboard file name and panel title; each with the reason.
  */
 export const ONLY_WHEN_SOMETHING_FAILS: { dashboard: string; panel: string; why: string }[] = [
   { dashboard: 'database.json', panel: 'Query errors', why: 'error_type is set only when a query fails' },
@@ -19,7 +18,7 @@ export const ONLY_WHEN_SOMETHING_FAILS: { dashboard: string; panel: string; why:
 
 /**
  * Front-end panels fed by the browser scenario (k6 browser Web Vitals and script size), which the
- * smoke run does not run (as FED_BY_BROWSER_SCENARIO in test/e2e-dashboards.test.ts). The real-user
+ * smoke run does not run (k6/run.test.ts runs it and checks its series). The real-user
  * (RUM) panels are fed by a Chromium page load (app/rum/testing.ts loadPageAsUser).
  */
 export const FED_BY_BROWSER_SCENARIO: { dashboard: string; panel: string; why: string }[] = [
@@ -32,9 +31,9 @@ export const FED_BY_BROWSER_SCENARIO: { dashboard: string; panel: string; why: s
 /** Every panel allowed to be empty after a healthy smoke run. */
 export const ALLOWED_EMPTY = [...ONLY_WHEN_SOMETHING_FAILS, ...FED_BY_BROWSER_SCENARIO];
 
-/** Whole dashboards whose data comes from a part the smoke run does not run (as FED_ELSEWHERE in test/e2e-dashboards.test.ts). */
+/** Whole dashboards whose data comes from a part the smoke run does not run; test/e2e-viewer.test.ts publishes a verdict and draws regressions.json. */
 export const FED_ELSEWHERE: { dashboard: string; why: string }[] = [
-  { dashboard: 'regressions.json', why: 'the regression detector (regression/, in progress) is not run here' },
+  { dashboard: 'regressions.json', why: 'the regression detector (perfstack compare) is not run here' },
 ];
 
 /** Grafana's built-in interval variables, for a 1 s scrape interval and a short time range. */
