@@ -3,16 +3,19 @@
 // How it hooks in, without changing what the pool returns or throws:
 // - pool.connect is wrapped on the instance (pool.query calls this.connect internally, so both are
 //   covered): acquire wait time, and the two connection timeout errors of pg-pool;
+// - pool.query is wrapped on the instance only to mark that the connect() inside it is its own, so
+//   that path can share clock reads between its steps (see inPoolQuery below);
 // - pool.newClient (pg-pool 3.x internal) is wrapped to note when a physical connection starts,
 //   and the public 'connect' event ends it: connection create time;
 // - the public 'acquire' and 'release' events give use time, and on 'acquire' the client's query
 //   method is wrapped once: operation duration and transactions, for pool.query and client.query;
 // - the gauges are read from pool.totalCount / idleCount / waitingCount / options at scrape time.
 //
-// The per-query path is kept lean, because a SELECT 1 through the pool costs only ~50 µs of CPU:
-// the histograms are PoolHistogram (./histogram.ts; series fetched once, no label handling per
-// observation), a statement's description and its series are cached together, times ride on the
-// client under a symbol, and callbacks are wrapped by one unnamed fixed-arity function per call.
+// The per-query path is kept lean, because a SELECT 1 through the pool costs only ~20 µs of CPU
+// (bench/pool-overhead.ts measures ~0.4 µs for all of this): the histograms are PoolHistogram
+// (./histogram.ts; series fetched once, no label handling per observation), a statement's
+// description and its series are cached together, times ride on the client under a symbol,
+// pool.query reads the clock 3 times, and callbacks are wrapped by one fixed-arity function per call.
 
 import { Counter, Gauge, register as globalRegister, type Registry } from 'prom-client';
 import type pg from 'pg';
@@ -204,6 +207,7 @@ type AnyFn = (...args: unknown[]) => unknown;
 
 interface PoolInternals {
   connect: AnyFn;
+  query: AnyFn;
   newClient?: AnyFn;
   _clients?: unknown;
 }
@@ -334,11 +338,11 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
     return metrics.operationDuration.series(opLabels);
   };
 
-  /** Ends one operation: its duration, and the transaction outcome for COMMIT / ROLLBACK. */
-  const record = (described: Described, start: number, error: unknown, result: unknown): void => {
+  /** Ends one operation at `end`: its duration, and the transaction outcome for COMMIT / ROLLBACK. */
+  const record = (described: Described, start: number, end: number, error: unknown, result: unknown): void => {
     if (!active) return;
     try {
-      const seconds = (clock.now() - start) / 1000;
+      const seconds = (end - start) / 1000;
       let series: HistogramSeries | undefined;
       if (!error) series = described.ok ??= operationSeries(described, undefined);
       else {
@@ -375,11 +379,11 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
       if (returned && typeof (returned as Promise<unknown>).then === 'function') {
         return (returned as Promise<unknown>).then(
           (result) => {
-            record(described, start, undefined, result);
+            record(described, start, clock.now(), undefined, result);
             return result;
           },
           (error: unknown) => {
-            record(described, start, error, undefined);
+            record(described, start, clock.now(), error, undefined);
             throw error;
           },
         );
@@ -391,7 +395,7 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
     const finish = (error: unknown, result: unknown) => {
       if (done) return;
       done = true;
-      record(described, start, error, result);
+      record(described, start, clock.now(), error, result);
     };
     const wrapCallback = (cb: AnyFn): AnyFn =>
       function (this: unknown, err: unknown, result: unknown) {
@@ -423,6 +427,20 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
     return args.length >= 2 ? original.call(self, copy, values) : original.call(self, copy);
   };
 
+  // pool.query (pg-pool) is connect(), then client.query() first thing in connect's callback, then
+  // client.release() first thing in the query's callback. Those moments are the same to well under
+  // a microsecond, so on that path one clock read serves two (3 reads per pool.query, not 6):
+  // - inPoolQuery: pool.query is running (its connect() happens inside);
+  // - handingOver: the client pool.query's connect callback is running with; its first query
+  //   starts at the acquire time;
+  // - releasing / releasingAt: the client whose pool.query callback is running; its release
+  //   happens at the query's end time.
+  // Anything else (pool.connect() by hand, promises, options.verify) reads the clock each time.
+  let inPoolQuery = false;
+  let handingOver: ClientInternals | undefined;
+  let releasing: ClientInternals | undefined;
+  let releasingAt = 0;
+
   // --- client.query --------------------------------------------------------------------------
   function wrapClient(client: ClientInternals): void {
     const original = client.query;
@@ -430,7 +448,12 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
     client[WRAPPED_BY] = token;
     client.query = function instrumentedQuery(this: unknown, config: unknown, values?: unknown, callback?: unknown) {
       if (!active || config == null) return original.apply(this, arguments as unknown as unknown[]);
-      const start = clock.now();
+      // pool.query's first query starts as the client is handed over (see handingOver).
+      const poolQueryClient = this === handingOver ? handingOver : undefined;
+      handingOver = undefined;
+      const acquiredAt = poolQueryClient?.[ACQUIRED_AT];
+      const viaPoolQuery = acquiredAt !== undefined && acquiredAt >= 0;
+      const start = viaPoolQuery ? acquiredAt : clock.now();
       const described = describe(config);
       // The common shape, pool.query's own: query(text or config, values, callback).
       if (
@@ -441,22 +464,40 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
         const cb = callback as AnyFn;
         let done = false;
         return original.call(this, config, values, function (this: unknown, err: unknown, result: unknown) {
-          if (!done) {
-            done = true;
-            record(described, start, err, result);
+          if (done) return arguments.length === 2 ? cb.call(this, err, result) : cb.apply(this, arguments as unknown as unknown[]);
+          done = true;
+          const end = clock.now();
+          record(described, start, end, err, result);
+          if (!viaPoolQuery) return arguments.length === 2 ? cb.call(this, err, result) : cb.apply(this, arguments as unknown as unknown[]);
+          // pool.query's callback releases the client before anything else: that is the same moment.
+          releasing = poolQueryClient;
+          releasingAt = end;
+          try {
+            return cb.call(this, err, result);
+          } finally {
+            releasing = undefined;
           }
-          return arguments.length === 2 ? cb.call(this, err, result) : cb.apply(this, arguments as unknown as unknown[]);
         });
       }
-      return queryOtherwise(this, original, Array.prototype.slice.call(arguments) as unknown[], described, start);
+      // (pg's Client.query reads three arguments; the count is kept, as pg tells them apart by it)
+      const argc = arguments.length;
+      const args = argc <= 1 ? [config] : argc === 2 ? [config, values] : [config, values, callback];
+      return queryOtherwise(this, original, args, described, start);
     };
   }
 
   // --- pool.connect: wait time and timeouts -----------------------------------------------------
-  /** Failed acquisitions (timeouts, refused connections) are observed too: that wait was real. */
-  const observeWait = (start: number, error: unknown): void => {
+  /**
+   * Failed acquisitions (timeouts, refused connections) are observed too: that wait was real.
+   * A successful wait ends when pg-pool emits 'acquire', which it does synchronously just before
+   * handing the client over: onAcquire's timestamp is that end, so no second clock read.
+   */
+  const observeWait = (start: number, error: unknown, client: unknown): void => {
     try {
-      waitTime.observe((clock.now() - start) / 1000);
+      const acquiredAt = error ? undefined : (client as ClientInternals | undefined)?.[ACQUIRED_AT];
+      // (with options.verify the hand-over waits for the verification, so read the clock then)
+      const end = acquiredAt !== undefined && acquiredAt >= start && !pool.options.verify ? acquiredAt : clock.now();
+      waitTime.observe((end - start) / 1000);
       if (error && isPoolTimeout(error)) metrics.timeouts.inc(labels);
     } catch {
       // never break the caller
@@ -468,10 +509,24 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
   const connect = function instrumentedConnect(this: unknown, cb?: unknown) {
     if (!active) return originalConnect.apply(this, arguments as unknown as unknown[]);
     const start = clock.now();
+    const forPoolQuery = inPoolQuery && !pool.options.verify;
+    inPoolQuery = false;
     if (typeof cb === 'function') {
       const callback = cb as AnyFn;
+      if (forPoolQuery) {
+        return originalConnect.call(this, function (this: unknown, err: unknown, client: unknown, release: unknown) {
+          observeWait(start, err, client);
+          if (err || !client || (client as ClientInternals)[WRAPPED_BY] !== token) return callback.call(this, err, client, release);
+          handingOver = client as ClientInternals;
+          try {
+            return callback.call(this, err, client, release);
+          } finally {
+            handingOver = undefined;
+          }
+        });
+      }
       return originalConnect.call(this, function (this: unknown, err: unknown, client: unknown, release: unknown) {
-        observeWait(start, err);
+        observeWait(start, err, client);
         return arguments.length === 3 ? callback.call(this, err, client, release) : callback.apply(this, arguments as unknown as unknown[]);
       });
     }
@@ -479,11 +534,11 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
     if (returned && typeof (returned as Promise<unknown>).then === 'function') {
       return (returned as Promise<unknown>).then(
         (client) => {
-          observeWait(start, undefined);
+          observeWait(start, undefined, client);
           return client;
         },
         (error: unknown) => {
-          observeWait(start, error);
+          observeWait(start, error, undefined);
           throw error;
         },
       );
@@ -491,6 +546,19 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
     return returned;
   };
   internals.connect = connect;
+
+  // --- pool.query: only marks that the connect() inside it is pool.query's ----------------------
+  const originalPoolQuery = internals.query;
+  const poolQuery = function instrumentedPoolQuery(this: unknown) {
+    if (!active) return originalPoolQuery.apply(this, arguments as unknown as unknown[]);
+    inPoolQuery = true;
+    try {
+      return originalPoolQuery.apply(this, arguments as unknown as unknown[]);
+    } finally {
+      inPoolQuery = false;
+    }
+  };
+  internals.query = poolQuery;
 
   // --- pool.newClient + 'connect' event: connection create time --------------------------------
   const createStarted = new WeakMap<object, number>();
@@ -531,7 +599,12 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
     if (start === undefined || start < 0 || !active) return;
     client[ACQUIRED_AT] = -1;
     try {
-      useTime.observe((clock.now() - start) / 1000);
+      let end: number;
+      if (client === releasing) {
+        end = releasingAt;
+        releasing = undefined;
+      } else end = clock.now();
+      useTime.observe((end - start) / 1000);
     } catch {
       // never break the pool
     }
@@ -552,6 +625,7 @@ export function instrumentPool(pool: pg.Pool, options: InstrumentPoolOptions): I
       pool.off('acquire', onAcquire);
       pool.off('release', onRelease);
       if (internals.connect === connect) internals.connect = originalConnect;
+      if (internals.query === poolQuery) internals.query = originalPoolQuery;
       if (newClient && internals.newClient === newClient) internals.newClient = originalNewClient;
       // Clients keep a pass-through wrapper (inactive) until they close; restore the ones we can see.
       const clients = internals._clients;
