@@ -78,6 +78,17 @@ export default defineConfig({
     runbookUrl: 'https://github.com/perfstack/perfstack/blob/main/docs/runbooks.md',
   },
   scrape: { interval: '15s', evaluationInterval: '15s' },
+  // provisioning/kubernetes/ (docs/kubernetes.md): the namespace and extra labels of every object, e.g.
+  // labels: { release: 'kube-prometheus-stack' } when the Prometheus selects rules and monitors by it.
+  kubernetes: {
+    namespace: 'perfstack',
+    labels: {},
+    grafanaInstanceSelector: { dashboards: 'grafana' },
+    slackSecret: { name: 'perfstack-alertmanager-slack', key: 'webhook-url' },
+  },
+  // Off by default. On, Prometheus remote-writes everything to VictoriaMetrics, kept for a year
+  // (docs/long-term-storage.md); `perfstack start --long-term-store` turns it on for one run.
+  longTermStore: { enabled: false, retention: '1y' },
   regression: {
     // A candidate run is compared with the last 5 runs of its scenario on main.
     baselineRuns: 5,
@@ -89,5 +100,34 @@ export default defineConfig({
       // Error rates start near zero, so relative changes are large: ask for a bigger step.
       error_rate: { minEffect: 0.5 },
     },
+  },
+  // gzip or brotli for the reference service's responses, negotiated per request (measured effect:
+  // docs/performance_optimization_guide.md).
+  compression: { enabled: true, thresholdBytes: 1024, brotliQuality: 4, gzipLevel: 6 },
+  // Redis read cache of the reference service (docs/caching.md). Search results change with every
+  // entity write, so they live shortly; the search SLA is split by cache result.
+  cache: {
+    timeoutMs: 50,
+    search: { ttlSeconds: 60, minHitRatio: 0.5 },
+    entity: { ttlSeconds: 300, minHitRatio: 0.5 },
+    hitRatioForMinutes: 15,
+    maxErrorRatio: 0.01,
+    searchLatency: { cachedP95Seconds: 0.4, uncachedP95Seconds: 3 },
+    team: 'platform',
+  },
+  // Front-end targets (docs/frontend-monitoring.md): Core Web Vitals "good" at p75 of real page
+  // loads (web.dev), FCP under 2 s, interactive under 3 s, under 1 MB of JavaScript per page.
+  frontend: {
+    lcpSeconds: 2.5,
+    inpSeconds: 0.2,
+    cls: 0.1,
+    fcpSeconds: 1.8,
+    ttfbSeconds: 0.8,
+    ttiSeconds: 3,
+    javascriptBytes: 1_000_000,
+    // Page templates the front end reports as; any other value is counted as "other".
+    pages: ['search'],
+    alertForMinutes: 15,
+    team: 'platform',
   },
 });

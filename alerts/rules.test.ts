@@ -51,8 +51,8 @@ describe('generated Prometheus rules (default config)', () => {
 
   it('writes one rule file and one test file per area, byte-stable', () => {
     expect(files.map((f) => f.path)).toEqual([
-      ...['recording', 'sla', 'slo', 'database', 'host', 'capacity', 'regression', 'meta'].map((n) => `${RULES_DIR}/${n}.yml`),
-      ...['sla', 'slo', 'database', 'host', 'capacity', 'regression', 'meta'].map((n) => `${RULE_TESTS_DIR}/${n}.test.yml`),
+      ...['recording', 'sla', 'slo', 'database', 'host', 'capacity', 'regression', 'cache', 'frontend', 'meta'].map((n) => `${RULES_DIR}/${n}.yml`),
+      ...['sla', 'slo', 'database', 'host', 'capacity', 'regression', 'cache', 'frontend', 'meta'].map((n) => `${RULE_TESTS_DIR}/${n}.test.yml`),
     ]);
     expect(generateRules(parseConfig(rawConfig))).toEqual(files);
   });

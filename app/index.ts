@@ -11,3 +11,5 @@ export type { FaultSettings, FaultSwitch } from './fault.js';
 export { POOL_NAME, CONNECTION_TIMEOUT_MS, isConnectionError } from './database.js';
 export { JSON_LIMIT_BYTES, MAX_FILE_BYTES, MAX_BULK_ROWS, MAX_RESOLVE_CANDIDATES, SESSION_TTL_SECONDS } from './context.js';
 export { hashPassword, verifyPassword } from './password.js';
+export { checkRedisUrl, redactRedisUrl, CACHE_KEY_PREFIX } from './cache/index.js';
+export type { CacheState, CacheStatus } from './cache/index.js';

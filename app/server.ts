@@ -6,11 +6,14 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { PerfstackConfig } from '../config/index.js';
-import { httpMetrics, instrumentPool, metricsHandler } from '../exporters/index.js';
+import { httpMetrics, initialiseRoutes, instrumentPool, metricsHandler } from '../exporters/index.js';
 import type { AppContext } from './context.js';
 import { POOL_NAME, createPool } from './database.js';
+import { compressionMiddleware } from './compression.js';
 import { createFaultSwitch, type FaultSettings, type FaultSwitch } from './fault.js';
+import { ReadCache, cacheHealthRoute, checkRedisUrl } from './cache/index.js';
 import { errorHandler, notFound } from './http.js';
+import { rumRoutes } from './rum/index.js';
 import { adminRoutes } from './routes/admin.js';
 import { authRoutes } from './routes/auth.js';
 import { entityRoutes } from './routes/entities.js';
@@ -23,6 +26,9 @@ export const SERVICE_NAME = 'perfstack-app';
 
 /** How long stop() lets in-flight requests finish before it closes their connections. */
 export const DRAIN_TIMEOUT_MS = 10_000;
+
+/** How long startApp waits for Redis before it starts serving without the cache. */
+const CACHE_READY_WAIT_MS = 1000;
 
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
@@ -45,6 +51,12 @@ export interface StartAppOptions {
   log?: (line: string) => void;
   /** How long stop() waits for in-flight requests. Default DRAIN_TIMEOUT_MS. */
   drainTimeoutMs?: number;
+  /** redis://… of the read cache (search results, entities); without it every read goes to PostgreSQL. */
+  redisUrl?: string;
+  /** Use the Redis cache. Default: on when redisUrl is given (`perfstack app --no-cache` turns it off). */
+  cache?: boolean;
+  /** gzip/brotli responses (settings from config.compression). Default: config.compression.enabled. */
+  compression?: boolean;
 }
 
 export interface RunningApp {
@@ -72,6 +84,8 @@ function checkOptions(options: StartAppOptions): void {
   if (options.adminToken !== undefined && options.adminToken.length > 0 && options.adminToken.length < 16) {
     throw new Error('startApp: options.adminToken must be at least 16 characters');
   }
+  if (options.redisUrl !== undefined) checkRedisUrl(options.redisUrl, 'startApp: options.redisUrl');
+  if (options.cache === true && options.redisUrl === undefined) throw new Error('startApp: options.cache is true but options.redisUrl is missing');
 }
 
 /** Starts the reference service; resolves once it listens. */
@@ -86,6 +100,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   collectDefaultMetrics({ register: registry });
   const pool = createPool(options.databaseUrl, { max: options.poolMax, log });
   const instrumented = instrumentPool(pool, { poolName: POOL_NAME, registry });
+  const cache = new ReadCache({ redisUrl: options.redisUrl, enabled: options.cache ?? true, config: options.config.cache, registry, log });
 
   const ctx: AppContext = {
     pool,
@@ -101,6 +116,9 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(httpMetrics({ service: SERVICE_NAME, registry }));
+  // After the metrics middleware, so request durations include the compression work.
+  const compress = compressionMiddleware(options.config.compression, options.compression);
+  if (compress) app.use(compress);
   app.use((_req, res, next) => {
     res.set('X-Content-Type-Options', 'nosniff');
     next();
@@ -108,11 +126,13 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
 
   app.get('/metrics', metricsHandler(registry));
   healthRoutes(app, ctx);
-  entityRoutes(app, ctx);
-  searchRoutes(app, ctx);
+  cacheHealthRoute(app, cache);
+  entityRoutes(app, ctx, cache);
+  searchRoutes(app, ctx, cache);
   authRoutes(app, ctx);
   fileRoutes(app, ctx);
   adminRoutes(app, ctx);
+  rumRoutes(app, { registry, frontend: options.config.frontend, publicDir: PUBLIC_DIR, log });
 
   app.get('/', (_req, res) => {
     res.set('Content-Security-Policy', "default-src 'self'; style-src 'self' 'unsafe-inline'");
@@ -122,6 +142,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
 
   app.use(notFound);
   app.use(errorHandler(log));
+  // Every route's series exist at zero from the start, so rate() counts a short run's first requests.
+  initialiseRoutes(app, { service: SERVICE_NAME, registry });
 
   const server: Server = createServer(app);
   try {
@@ -134,6 +156,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
     });
   } catch (error) {
     instrumented.uninstrument();
+    await cache.close();
     await pool.end().catch(() => undefined);
     const code = (error as { code?: string }).code;
     throw new Error(`startApp: cannot listen on ${host}:${options.port ?? 0}${code ? ` (${code})` : ''}: ${(error as Error).message}`);
@@ -143,6 +166,8 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log(`perfstack-app listening on ${url} (pool max ${pool.options.max})`);
+  // Caching starts as soon as Redis answers; a missing Redis only makes the first reads misses.
+  if (cache.enabled && !(await cache.waitUntilReady(CACHE_READY_WAIT_MS))) log(`perfstack-app: Redis not ready after ${CACHE_READY_WAIT_MS} ms; reads go to PostgreSQL until it is`);
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -169,6 +194,7 @@ export async function startApp(options: StartAppOptions): Promise<RunningApp> {
         server.closeAllConnections();
         await closed;
       }
+      await cache.close();
       await pool.end().catch((error: Error) => log(`perfstack-app: closing the pool failed: ${error.message}`));
       instrumented.uninstrument();
       log('perfstack-app stopped');

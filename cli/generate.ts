@@ -4,6 +4,7 @@ import { generateK6Thresholds } from '../k6/index.js';
 import { generateAlertmanager, generateRules } from '../alerts/index.js';
 import { generateDashboards } from '../dashboards/index.js';
 import { generateKubernetesJob } from '../loadgen-deploy/index.js';
+import { generateKubernetesObjects } from '../kubernetes/index.js';
 
 /** Every file `perfstack generate` owns, computed in memory from one validated config. */
 export function generateAll(config: PerfstackConfig): GeneratedFile[] {
@@ -15,6 +16,7 @@ export function generateAll(config: PerfstackConfig): GeneratedFile[] {
     ...generateGrafanaProvisioning(config),
     ...generateK6Thresholds(config),
     ...generateKubernetesJob(config),
+    ...generateKubernetesObjects(config),
     ...generateConfigurationReference(),
   ].sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -9,6 +9,9 @@ import { registerRunCommand } from './commands/run.js';
 import { registerAnalyzeCommand } from './commands/analyze.js';
 import { registerRegressionCommands } from './commands/regression.js';
 import { registerDashboardCommands } from './commands/dashboards.js';
+import { registerAuditCommand } from './commands/audit.js';
+import { registerProfileCommand } from './commands/profile.js';
+import { registerExperimentCommand } from './commands/experiment.js';
 
 const program = new Command()
   .name('perfstack')
@@ -24,6 +27,9 @@ registerRunCommand(program);
 registerAnalyzeCommand(program);
 registerRegressionCommands(program);
 registerDashboardCommands(program);
+registerAuditCommand(program);
+registerProfileCommand(program);
+registerExperimentCommand(program);
 
 try {
   await program.parseAsync(process.argv);

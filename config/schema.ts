@@ -210,6 +210,142 @@ const loadgenSchema = z
   })
   .strict();
 
+/** A Kubernetes label key (optional DNS prefix/ then a name) and value, as the API server checks them. */
+const k8sLabelKey = z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, 'must be a Kubernetes label key such as release or app.kubernetes.io/part-of');
+const k8sLabelValue = z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, 'must be a Kubernetes label value: at most 63 letters, digits, dashes, dots or underscores');
+const k8sName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes name: lower-case letters, digits and dashes, at most 63');
+
+const kubernetesSchema = z
+  .object({
+    namespace: k8sName.default('perfstack').describe('namespace of every object under provisioning/kubernetes/'),
+    labels: z
+      .record(k8sLabelKey, k8sLabelValue)
+      .default({})
+      .describe('extra labels on every generated Kubernetes object, e.g. { release: "kube-prometheus-stack" } for a Prometheus whose ruleSelector and serviceMonitorSelector ask for it'),
+    grafanaInstanceSelector: z
+      .record(k8sLabelKey, k8sLabelValue)
+      .default({ dashboards: 'grafana' })
+      .describe('matchLabels of the GrafanaDashboard objects: the labels of the Grafana resources grafana-operator imports them into'),
+    slackSecret: z
+      .object({
+        name: k8sName.default('perfstack-alertmanager-slack').describe('the Secret holding the Slack webhook URL, in the same namespace'),
+        key: z.string().regex(/^[-._a-zA-Z0-9]+$/, 'must be a Secret key: letters, digits, dashes, dots or underscores').default('webhook-url').describe('its key'),
+      })
+      .strict()
+      .default({ name: 'perfstack-alertmanager-slack', key: 'webhook-url' })
+      .describe('where the AlertmanagerConfig reads the Slack webhook URL from: never inline'),
+  })
+  .strict();
+
+const compressionSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('compress responses of the reference service (gzip or brotli, negotiated from Accept-Encoding); `perfstack app --no-compression` turns it off'),
+    thresholdBytes: z.number().int('must be a whole number of bytes').min(0).max(10_000_000).default(1024).describe('bodies smaller than this are sent uncompressed (compressing them costs more than it saves)'),
+    brotliQuality: z.number().int('must be a whole number').min(0, 'brotli quality is 0..11').max(11, 'brotli quality is 0..11').default(4).describe('brotli quality (0 fastest … 11 smallest); 4 keeps the CPU cost near gzip’s'),
+    gzipLevel: z.number().int('must be a whole number').min(1, 'gzip level is 1..9').max(9, 'gzip level is 1..9').default(6).describe('gzip level (1 fastest … 9 smallest)'),
+  })
+  .strict();
+
+const cacheSchema = z
+  .object({
+    timeoutMs: z
+      .number()
+      .int('must be a whole number of milliseconds')
+      .min(1, 'must be at least 1 ms')
+      .max(5000, 'must be at most 5000 ms: a slower cache is no cache')
+      .default(50)
+      .describe('a Redis command (or connection attempt) slower than this counts as a cache error and the read is answered from PostgreSQL'),
+    search: z
+      .object({
+        ttlSeconds: z.number().int('must be a whole number of seconds').min(1).max(86_400).default(60).describe('how long a search result stays cached'),
+        minHitRatio: ratio.default(0.5).describe('CacheHitRatioLow warns when the search cache’s hit ratio stays below this'),
+      })
+      .strict()
+      .default({ ttlSeconds: 60, minHitRatio: 0.5 })
+      .describe('the cache of GET /api/search results'),
+    entity: z
+      .object({
+        ttlSeconds: z.number().int('must be a whole number of seconds').min(1).max(86_400).default(300).describe('how long an entity stays cached'),
+        minHitRatio: ratio.default(0.5).describe('CacheHitRatioLow warns when the entity cache’s hit ratio stays below this'),
+      })
+      .strict()
+      .default({ ttlSeconds: 300, minHitRatio: 0.5 })
+      .describe('the cache of GET /api/entities/:id'),
+    hitRatioForMinutes: z.number().int().min(1).max(1440).default(15).describe('how long the hit ratio must stay low before CacheHitRatioLow fires'),
+    maxErrorRatio: ratio.default(0.01).describe('CacheErrorsHigh warns when Redis errors exceed this share of cached reads'),
+    searchLatency: z
+      .object({
+        cachedP95Seconds: seconds.default(0.4).describe('p95 of searches answered from the cache must stay below this'),
+        uncachedP95Seconds: seconds.default(3).describe('p95 of searches answered from PostgreSQL (miss or cache off) must stay below this'),
+      })
+      .strict()
+      .default({ cachedP95Seconds: 0.4, uncachedP95Seconds: 3 })
+      .describe('the search SLA split by cache result (app_search_duration_seconds{cache_result})'),
+    team: name.default('platform').describe('team label on the cache alerts'),
+  })
+  .strict();
+
+/** VictoriaMetrics' -retentionPeriod: h, d, w or y (a bare number would mean months, too easy to misread). */
+const vmRetention = z.string().regex(/^[0-9]+(h|d|w|y)$/, 'must be a VictoriaMetrics retention such as 90d, 26w or 1y (h, d, w or y)');
+
+/** Seconds in a VictoriaMetrics retention such as 1y (the forms vmRetention accepts; a year is 365 days). */
+export function vmRetentionSeconds(retention: string): number {
+  const match = /^([0-9]+)(h|d|w|y)$/.exec(retention);
+  if (!match) throw new Error(`not a VictoriaMetrics retention: ${retention}`);
+  return Number(match[1]) * { h: 3600, d: 86400, w: 604800, y: 365 * 86400 }[match[2] as 'h' | 'd' | 'w' | 'y'];
+}
+
+const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' });
+
+const longTermStoreSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe('Prometheus remote-writes everything to a long-term store (compose: prometheus.yml and the long-term-store profile; native: always started, as `perfstack start --long-term-store` does for one run)'),
+    retention: vmRetention.default('1y').describe('-retentionPeriod of the VictoriaMetrics perfstack runs; at least the Prometheus retention'),
+    remoteWriteUrl: httpUrl
+      .optional()
+      .describe('an external store’s remote-write URL (vminsert, Thanos Receive, Cortex/Mimir); perfstack then runs no VictoriaMetrics of its own'),
+    queryUrl: httpUrl
+      .optional()
+      .describe('that store’s Prometheus-compatible query URL (vmselect, Thanos Query, Mimir’s /prometheus), the Grafana datasource; required with remoteWriteUrl'),
+  })
+  .strict();
+
+const frontendAuditSchema = z
+  .object({
+    performanceScoreMin: ratio.default(0.9).describe('Lighthouse performance score (0..1) the audited page must reach (Lighthouse "good": 0.9)'),
+    tbtSeconds: seconds.default(0.2).describe('Total Blocking Time must stay at or below this (Lighthouse "good": 200 ms)'),
+    speedIndexSeconds: seconds.default(3.4).describe('Speed Index must stay at or below this (Lighthouse mobile "good": 3.4 s)'),
+    runs: z.number().int('must be a whole number').min(1).max(20).default(3).describe('Lighthouse runs per audit; the median of each metric is judged and stored'),
+  })
+  .strict();
+
+const frontendSchema = z
+  .object({
+    lcpSeconds: seconds.default(2.5).describe('p75 Largest Contentful Paint must stay at or below this (web.dev "good": 2.5 s)'),
+    inpSeconds: seconds.default(0.2).describe('p75 Interaction to Next Paint must stay at or below this (web.dev "good": 200 ms)'),
+    cls: z.number().positive('must be a positive layout-shift score such as 0.1').default(0.1).describe('p75 Cumulative Layout Shift must stay at or below this (web.dev "good": 0.1)'),
+    fcpSeconds: seconds.default(1.8).describe('p75 First Contentful Paint target (web.dev "good": 1.8 s)'),
+    ttfbSeconds: seconds.default(0.8).describe('p75 Time to First Byte target (web.dev "good": 0.8 s)'),
+    ttiSeconds: seconds.default(3).describe('time to interactive target of the synthetic browser scenario'),
+    javascriptBytes: z.number().int().positive('must be a positive number of bytes').default(1_000_000).describe('total JavaScript a page may load'),
+    pages: z
+      .array(name)
+      .min(1, 'needs at least one page template')
+      .refine((pages) => !pages.includes('other'), '"other" is reserved for pages the service does not know')
+      .refine((pages) => new Set(pages).size === pages.length, 'lists a page template twice')
+      .default(['search'])
+      .describe('page templates the front end reports as (<meta name="perfstack-page">); anything else is counted as "other", so URLs never become labels'),
+    alertForMinutes: z.number().int().positive().default(15).describe('how long a p75 Web Vital must stay out of "good" before it alerts'),
+    team: name.default('platform').describe('team label on front-end alerts'),
+    audit: frontendAuditSchema
+      .default({ performanceScoreMin: 0.9, tbtSeconds: 0.2, speedIndexSeconds: 3.4, runs: 3 })
+      .describe('`perfstack audit` (Lighthouse): budgets beyond the targets above, which it also checks (fcpSeconds, lcpSeconds, cls, javascriptBytes); docs/frontend-audits.md'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     services: z.array(serviceSchema).min(1, 'needs at least one service').describe('the services under test and their SLAs'),
@@ -222,12 +358,35 @@ export const configSchema = z
     retention: promDuration
       .default('35d')
       .describe(`how long Prometheus keeps samples (--storage.tsdb.retention.time in the native stack and docker-compose.yml); must cover the longest SLO window plus ${RETENTION_MARGIN_DAYS}d`),
+    longTermStore: longTermStoreSchema
+      .default({ enabled: false, retention: '1y' })
+      .describe('the opt-in long-term store (VictoriaMetrics) Prometheus remote-writes to; docs/long-term-storage.md'),
     regression: regressionSchema
       .default({ baselineRuns: 5, baselineBranch: 'main', minEffect: 0.05, alpha: 0.01, noiseMultiple: 2, kpis: {}, team: 'platform' })
       .describe('how runs are compared with their baseline'),
     loadgen: loadgenSchema
       .default({ instances: 4, image: 'perfstack:local', activeDeadlineSeconds: 1800 })
       .describe('perfstack’s load engine scaled out over several pods (a Kubernetes Indexed Job)'),
+    kubernetes: kubernetesSchema
+      .default({ namespace: 'perfstack', labels: {}, grafanaInstanceSelector: { dashboards: 'grafana' }, slackSecret: { name: 'perfstack-alertmanager-slack', key: 'webhook-url' } })
+      .describe('namespace and labels of the Kubernetes objects (provisioning/kubernetes/; docs/kubernetes.md)'),
+    frontend: frontendSchema
+      .default({ lcpSeconds: 2.5, inpSeconds: 0.2, cls: 0.1, fcpSeconds: 1.8, ttfbSeconds: 0.8, ttiSeconds: 3, javascriptBytes: 1_000_000, pages: ['search'], alertForMinutes: 15, team: 'platform', audit: { performanceScoreMin: 0.9, tbtSeconds: 0.2, speedIndexSeconds: 3.4, runs: 3 } })
+      .describe('front-end targets (Core Web Vitals at p75, JavaScript size) and the page templates real-user monitoring knows'),
+    compression: compressionSchema
+      .default({ enabled: true, thresholdBytes: 1024, brotliQuality: 4, gzipLevel: 6 })
+      .describe('response compression of the reference service'),
+    cache: cacheSchema
+      .default({
+        timeoutMs: 50,
+        search: { ttlSeconds: 60, minHitRatio: 0.5 },
+        entity: { ttlSeconds: 300, minHitRatio: 0.5 },
+        hitRatioForMinutes: 15,
+        maxErrorRatio: 0.01,
+        searchLatency: { cachedP95Seconds: 0.4, uncachedP95Seconds: 3 },
+        team: 'platform',
+      })
+      .describe('the reference service’s Redis read cache (search results and entities): TTLs, alert thresholds, the cached/uncached search SLA'),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -268,6 +427,14 @@ export const configSchema = z
         });
       }
     });
+    const store = config.longTermStore;
+    if (store.remoteWriteUrl && !store.queryUrl) {
+      ctx.addIssue({ code: 'custom', path: ['longTermStore', 'queryUrl'], message: 'required with remoteWriteUrl: the store’s Prometheus-compatible query URL, for Grafana and rule evaluation' });
+    }
+    const retentionsValid = vmRetention.safeParse(store.retention).success && promDuration.safeParse(config.retention).success;
+    if (retentionsValid && vmRetentionSeconds(store.retention) < Math.max(86400, durationSeconds(config.retention))) {
+      ctx.addIssue({ code: 'custom', path: ['longTermStore', 'retention'], message: `${store.retention} is shorter than Prometheus's own retention (${config.retention}) or a day: a long-term store must keep at least as much` });
+    }
     const teamNames = new Set<string>();
     config.alerting.teams.forEach((team, i) => {
       if (teamNames.has(team.name)) {
@@ -285,3 +452,5 @@ export type ServiceConfig = PerfstackConfig['services'][number];
 export type SloConfig = PerfstackConfig['slos'][number];
 export type TeamConfig = PerfstackConfig['alerting']['teams'][number];
 export type RegressionConfig = PerfstackConfig['regression'];
+export type FrontendConfig = PerfstackConfig['frontend'];
+export type CacheConfig = PerfstackConfig['cache'];

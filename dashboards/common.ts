@@ -350,6 +350,7 @@ const DASHBOARD_TITLES: Record<DashboardKey, string> = {
   slo: 'SLOs',
   host: 'Host and process',
   regression: 'Performance regressions',
+  frontend: 'Front end',
 };
 
 /** Titles of the dashboards, for links and for the dashboards themselves. */

@@ -6,6 +6,7 @@ import { loadTestDashboard } from './k6.js';
 import { serviceOverviewDashboard } from './service.js';
 import { sloDashboard } from './slo.js';
 import { regressionDashboard } from './regression.js';
+import { frontendDashboard } from './frontend.js';
 import type { DashboardKey } from './uids.js';
 
 export { DASHBOARD_UIDS, PROMETHEUS_DATASOURCE_UID } from './uids.js';
@@ -23,6 +24,7 @@ export const DASHBOARD_FILES: Record<DashboardKey, { folder: string; file: strin
   slo: { folder: 'slos', file: 'slos.json', build: sloDashboard },
   host: { folder: 'host', file: 'host-process.json', build: hostDashboard },
   regression: { folder: 'load-tests', file: 'regressions.json', build: regressionDashboard },
+  frontend: { folder: 'frontend', file: 'frontend.json', build: frontendDashboard },
 };
 
 /** The dashboards as provisioning files; same config, byte-identical output. */

@@ -7,6 +7,7 @@ export const DASHBOARD_UIDS = {
   slo: 'perfstack-slos',
   host: 'perfstack-host-process',
   regression: 'perfstack-regressions',
+  frontend: 'perfstack-frontend',
 } as const;
 
 export type DashboardKey = keyof typeof DASHBOARD_UIDS;

@@ -152,6 +152,66 @@ export const probe = {
   httpStatus: 'probe_http_status_code',
 } as const;
 
+/** Histogram buckets of cache (Redis) operations, in seconds: a loopback round trip is well under 1 ms. */
+export const CACHE_OPERATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] as const;
+
+/** The reference service's read cache in Redis (app/cache). */
+export const cache = {
+  /** Counter {cache, result="hit"|"miss"}: one per cached read; a Redis error counts as a miss. */
+  requests: 'cache_requests_total',
+  /** Histogram {cache, operation="get"|"set"|"invalidate", result="hit"|"miss"|"ok"|"error"}. */
+  operationDuration: 'cache_operation_duration_seconds',
+  /** Counter {cache, operation, error_type="timeout"|"unavailable"|"other"}. */
+  errors: 'cache_errors_total',
+  /** Gauge: 1 while the Redis connection is ready, else 0 (only when caching is on). */
+  up: 'cache_up',
+  /** Histogram {cache_result="hit"|"miss"|"bypass"} of GET /api/search: the search SLA's cached/uncached split. */
+  searchDuration: 'app_search_duration_seconds',
+  labels: { cache: 'cache', result: 'result', operation: 'operation', errorType: 'error_type', cacheResult: 'cache_result' },
+} as const;
+
+/** Real-user monitoring: the Web Vitals of real page loads, beaconed by the page to the service (app/rum/). */
+export const rum = {
+  /** Histograms in seconds (web-vitals reports milliseconds; the service converts). */
+  lcp: 'rum_web_vital_lcp_seconds',
+  fcp: 'rum_web_vital_fcp_seconds',
+  inp: 'rum_web_vital_inp_seconds',
+  ttfb: 'rum_web_vital_ttfb_seconds',
+  /** Cumulative Layout Shift: unitless. */
+  cls: 'rum_web_vital_cls',
+  /** Beacons answered 400, by a bounded reason. */
+  beaconsRejected: 'rum_beacons_rejected_total',
+  /** Bytes of JavaScript a page template loads, measured from the files the service serves. */
+  javascriptBytes: 'frontend_javascript_bytes',
+  labels: { page: 'page', reason: 'reason' },
+  /** The page label of beacons from a page template the service does not know. */
+  otherPage: 'other',
+} as const;
+
+/**
+ * Default buckets of the RUM histograms (seconds; CLS unitless), dense around web.dev's "good" and
+ * "poor" limits. The service adds the configured target of each vital (withTarget), so a p75 at the
+ * target is exact rather than interpolated.
+ */
+export const RUM_BUCKETS = {
+  lcp: [0.5, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 20],
+  fcp: [0.25, 0.5, 1, 1.5, 1.8, 2, 2.5, 3, 4, 6, 10],
+  inp: [0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5],
+  ttfb: [0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.8, 3, 5, 10],
+  cls: [0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
+} as const;
+
+/** `buckets` with `target` added, sorted, without repeats. */
+export function withTarget(buckets: readonly number[], target: number): number[] {
+  return [...new Set([...buckets, target])].sort((a, b) => a - b);
+}
+
+/** k6 browser Web Vitals (synthetic), as the remote-write output names them: `${prefix}_${vital}_${stat}`, seconds except CLS. */
+export const k6Browser = {
+  webVitalPrefix: 'k6_browser_web_vital',
+  javascriptBytes: 'k6_js_bundle_bytes',
+} as const;
+
 /** Recording-rule names, level:metric:operations. */
 export const recorded = {
   requestRate: 'service:http_server_requests:rate5m',

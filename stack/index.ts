@@ -1,6 +1,6 @@
 export { freePort, startProcess, startLaunch } from './process.js';
 export type { RunningProcess, StartOptions } from './process.js';
-export { prometheusConfig, composeTargets, generatePrometheusConfig, BLACKBOX_CONFIG_PATH, COMPOSE_VICTORIA_METRICS_URL, longTermStoreWriteUrl } from './prometheus-config.js';
+export { prometheusConfig, composeTargets, generatePrometheusConfig, BLACKBOX_CONFIG_PATH, COMPOSE_VICTORIA_METRICS_URL, longTermStoreWriteUrl, SERVICE_SCRAPE_INTERVAL, serviceScrapeInterval } from './prometheus-config.js';
 export type { StackTargets } from './prometheus-config.js';
 export { generateGrafanaProvisioning, LONG_TERM_STORE_DATASOURCE_UID } from './grafana-provisioning.js';
 export { runTool } from './tools.js';

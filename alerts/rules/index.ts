@@ -11,6 +11,8 @@ import { recordingRuleFile } from './recording.js';
 import { slaRuleFile } from './sla.js';
 import { sloRuleFile } from './slo.js';
 import { metaRuleFile } from './meta.js';
+import { cacheRuleFile } from './cache.js';
+import { frontendRuleFile } from './frontend.js';
 
 export { runbookAnchor, alertId, dashboardUrl } from './alert.js';
 export type { AlertDefinition, AlertAnnotations, FiringFixture, RecordingRule, RuleFile, RuleGroup } from './alert.js';
@@ -30,7 +32,7 @@ export const RULE_TESTS_DIR = 'provisioning/prometheus/tests';
 
 /** Every rule file, recording rules first (the alert files read their series). */
 export function ruleFiles(config: PerfstackConfig): RuleFile[] {
-  return [recordingRuleFile, slaRuleFile, sloRuleFile, databaseRuleFile, hostRuleFile, capacityRuleFile, regressionRuleFile, metaRuleFile].map((build) => build(config));
+  return [recordingRuleFile, slaRuleFile, sloRuleFile, databaseRuleFile, hostRuleFile, capacityRuleFile, regressionRuleFile, cacheRuleFile, frontendRuleFile, metaRuleFile].map((build) => build(config));
 }
 
 /** Every alert the rule files define, with its labels, annotations and test fixtures. */

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
-import { faultFromEnv, migrate, seed, startApp, SEED_SIZES, type SeedSize } from '../../app/index.js';
+import { checkRedisUrl, faultFromEnv, migrate, seed, startApp, SEED_SIZES, type SeedSize } from '../../app/index.js';
 import { configOption, databaseUrlOption, hostOption, parsePort, parsePositive, requireDatabaseUrl, untilSignal } from '../options.js';
+import { openInspector } from '../../profiler/index.js';
 
 const seedSizeOption = () => new Option('--seed <size>', 'seed the database first').choices(Object.keys(SEED_SIZES));
 
@@ -16,9 +17,20 @@ export function registerAppCommands(program: Command): void {
     .addOption(new Option('--port <port>', 'port to bind (0 picks a free one)').default(8080).argParser(parsePort('--port')))
     .addOption(new Option('--pool-max <n>', 'largest number of database connections').default(10).argParser(parsePositive('--pool-max')))
     .addOption(new Option('--admin-token <token>', 'enables /admin/fault behind this bearer token (16+ characters)').env('PERFSTACK_ADMIN_TOKEN'))
+    .option('--no-compression', 'send every response uncompressed (default: config.compression.enabled)')
+    .addOption(
+      new Option('--redis-url <url>', 'redis:// of the read cache for search results and entities (without it every read goes to PostgreSQL)')
+        .env('PERFSTACK_REDIS_URL')
+        .argParser((value: string) => {
+          checkRedisUrl(value, '--redis-url');
+          return value;
+        }),
+    )
+    .option('--no-cache', 'keep Redis out of the read path even with --redis-url (to compare cached and uncached runs)')
+    .addOption(new Option('--inspect-port <port>', 'open the Node.js inspector on 127.0.0.1:<port> (0 picks one) for `perfstack profile`; off by default').argParser(parsePort('--inspect-port')))
     .option('--migrate', 'apply pending migrations before starting')
     .addOption(seedSizeOption())
-    .action(async (options: { config: string; databaseUrl?: string; host: string; port: number; poolMax: number; adminToken?: string; migrate?: boolean; seed?: SeedSize }) => {
+    .action(async (options: { config: string; databaseUrl?: string; host: string; port: number; poolMax: number; adminToken?: string; migrate?: boolean; seed?: SeedSize; compression: boolean; redisUrl?: string; cache: boolean; inspectPort?: number }) => {
       const config = await loadConfig(options.config);
       const databaseUrl = requireDatabaseUrl(options.databaseUrl);
       if (options.migrate || options.seed) await migrate(databaseUrl);
@@ -31,8 +43,13 @@ export function registerAppCommands(program: Command): void {
         poolMax: options.poolMax,
         adminToken: options.adminToken,
         fault: faultFromEnv(process.env),
+        // Commander sets compression=true unless --no-compression: then the config decides.
+        ...(options.compression ? {} : { compression: false }),
+        redisUrl: options.redisUrl,
+        cache: options.cache && options.redisUrl !== undefined,
       });
       console.log(`perfstack app listening on ${app.url} (metrics at ${app.url}/metrics)`);
+      if (options.inspectPort !== undefined) console.log(`inspector listening on ${openInspector(options.inspectPort)} (loopback only; perfstack profile --inspect <that URL>)`);
       const signal = await untilSignal();
       console.log(`${signal}: draining in-flight requests, then closing the pool`);
       await app.stop();

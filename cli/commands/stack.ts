@@ -51,6 +51,7 @@ function printStack(stack: NativeStack, stateDir: string, viewers: Viewers): voi
   console.log(`  database URL, password included (use as DATABASE_URL_FILE): ${stack.files.databaseUrl}`);
   console.log(`  baseline store URL (role perfstack_store; run, import and compare use it): ${stack.files.storeUrl}`);
   console.log(`  Prometheus remote-write (load runs): ${stack.urls.prometheusRemoteWrite}`);
+  if (stack.urls.longTermStore) console.log(`  long-term store (Prometheus remote-writes here; Prometheus query API): ${stack.urls.longTermStore}`);
   if (viewers.viewer) console.log(`  dashboards (perfstack viewer): ${viewers.viewer.url}`);
   if (viewers.grafana) console.log(`  Grafana (your own install; admin password in ${join(stateDir, 'secrets', 'grafana_admin_password')}): ${viewers.grafana.url}`);
   for (const note of viewers.notes) console.log(`  ${note}`);
@@ -86,9 +87,11 @@ on PATH or point K6_BINARY at it.`,
     .addOption(new Option('--slack-webhook-url <url>', 'a real Slack webhook; without one, messages go to a local capture server').env('SLACK_WEBHOOK_URL'))
     .addOption(new Option('--scenario <name>', 'the load scenario to run once the stack is up').choices(scenarioNames()).default('smoke'))
     .option('--no-load', 'start the stack without running a load scenario')
-    .action(async (options: { config: string; stateDir: string; slackWebhookUrl?: string; scenario: string; load: boolean }) => {
-      await bootstrapTools(['prometheus', 'postgres', 'redis'], { dryRun: false });
+    .option('--long-term-store', 'also run VictoriaMetrics and remote-write everything to it (as config.longTermStore.enabled does; docs/long-term-storage.md)')
+    .action(async (options: { config: string; stateDir: string; slackWebhookUrl?: string; scenario: string; load: boolean; longTermStore?: boolean }) => {
       const config = await loadConfig(options.config);
+      const longTermStore = (options.longTermStore ?? false) || config.longTermStore.enabled;
+      await bootstrapTools(['prometheus', 'postgres', 'redis', ...(longTermStore && !config.longTermStore.remoteWriteUrl ? (['longTermStore'] as const) : [])], { dryRun: false });
       const bin = fileURLToPath(new URL('../../bin/perfstack.js', import.meta.url));
       let stack: NativeStack;
       try {
@@ -99,6 +102,7 @@ on PATH or point K6_BINARY at it.`,
           slackWebhookUrl: options.slackWebhookUrl,
           perfstackCommand: [process.execPath, bin],
           configFile: options.config,
+          longTermStore,
         });
       } catch (error) {
         console.error(`\nperfstack start failed: ${(error as Error).message}`);
