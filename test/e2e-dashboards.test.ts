@@ -11,16 +11,16 @@
 // the long-term store's check).
 
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDashboards } from '../dashboards/index.js';
-import { runScenario, type RunScenarioResult } from '../k6/index.js';
+import type { RunScenarioResult } from '../k6/index.js';
 import { loadPageAsUser } from '../app/rum/testing.js';
 import {
   config,
   everyRoute,
   instantQuery,
   labelValues,
+  smokeRunOnStack,
   startE2eStack,
   waitUntil,
   type E2eStack,
@@ -42,17 +42,7 @@ describe('every generated dashboard query returns data after a k6 smoke run', ()
     routeStatuses.push(await everyRoute(app.url, 1));
     // A real page load in Chromium: the page's RUM beacon feeds the front-end dashboard's RUM panels.
     await loadPageAsUser(app.url);
-    k6Run = await runScenario({
-      scenario: 'smoke',
-      baseUrl: app.url,
-      prometheusUrl: stack.prometheusUrl,
-      testid,
-      outputDir: join(stack.root, 'k6'),
-      vus: 1,
-      duration: '5s',
-      pushInterval: '1s',
-      timeoutMs: 60_000,
-    });
+    k6Run = await smokeRunOnStack(stack, testid);
     routeStatuses.push(await everyRoute(app.url, 2));
     // The SLO recording rules (30 d windows included) need two scrapes of every series and an evaluation after them.
     const prometheusUrl = stack.prometheusUrl;

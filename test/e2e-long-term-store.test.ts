@@ -21,7 +21,7 @@ import { parse, stringify } from 'yaml';
 import defaults from '../perfstack.config.js';
 import { ConfigError, loadConfig, parseConfig } from '../config/index.js';
 import { writeAlertmanagerConfig } from '../alerts/index.js';
-import { runScenario, type RunScenarioResult } from '../k6/index.js';
+import type { RunScenarioResult } from '../k6/index.js';
 import {
   COMPOSE_VICTORIA_METRICS_URL,
   LONG_TERM_STORE_DATASOURCE_UID,
@@ -39,7 +39,7 @@ import {
 } from '../stack/index.js';
 import { ALLOWED_EMPTY, checkEveryDashboardQuery, dashboardPanels, FED_ELSEWHERE } from './support/dashboard-queries.js';
 import { loadPageAsUser } from '../app/rum/testing.js';
-import { config, everyRoute, instantQuery, labelValues, startE2eStack, waitUntil, type E2eStack } from './support/e2e-stack.js';
+import { config, everyRoute, instantQuery, labelValues, smokeRunOnStack, startE2eStack, waitUntil, type E2eStack } from './support/e2e-stack.js';
 
 const projectRoot = resolve(import.meta.dirname, '..');
 
@@ -163,17 +163,7 @@ describe.skipIf(missingForDashboards.length > 0)(`dashboards and rules on Victor
     await everyRoute(app.url, 1);
     // A real page load in Chromium: its RUM beacon feeds the front-end dashboard's real-user panels.
     await loadPageAsUser(app.url);
-    k6Run = await runScenario({
-      scenario: 'smoke',
-      baseUrl: app.url,
-      prometheusUrl: stack.prometheusUrl,
-      testid,
-      outputDir: join(stack.root, 'k6'),
-      vus: 1,
-      duration: '5s',
-      pushInterval: '1s',
-      timeoutMs: 60_000,
-    });
+    k6Run = await smokeRunOnStack(stack, testid);
     await everyRoute(app.url, 2);
     // The SLO recording rules (30 d windows included) need two scrapes of every series and an evaluation after them.
     const prometheusUrl = stack.prometheusUrl;

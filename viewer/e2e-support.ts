@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { renderYaml } from '../config/index.js';
 import { INFRASTRUCTURE_JOBS } from '../metrics/index.js';
-import { runScenario, type RunScenarioResult } from '../k6/index.js';
+import type { RunScenarioResult } from '../k6/index.js';
 import { publishVerdicts, type PublishedVerdict } from '../regression/index.js';
 import { freePort, nodeExporterLaunch, startLaunch } from '../stack/index.js';
-import { config, everyRoute, instantQuery, startE2eStack, waitUntil, type E2eStack } from '../test/support/e2e-stack.js';
+import { config, everyRoute, instantQuery, smokeRunOnStack, startE2eStack, waitUntil, type E2eStack } from '../test/support/e2e-stack.js';
 
 export interface FedStack {
   stack: E2eStack;
@@ -54,17 +54,7 @@ export async function startFedStack(name: string, testid: string): Promise<FedSt
     if (!reload.ok) throw new Error(`Prometheus reload: HTTP ${reload.status}`);
 
     await everyRoute(stack.app.url, 1);
-    const k6 = await runScenario({
-      scenario: 'smoke',
-      baseUrl: stack.app.url,
-      prometheusUrl: stack.prometheusUrl,
-      testid,
-      outputDir: join(stack.root, 'k6'),
-      vus: 1,
-      duration: '5s',
-      pushInterval: '1s',
-      timeoutMs: 60_000,
-    });
+    const k6 = await smokeRunOnStack(stack, testid);
     await everyRoute(stack.app.url, 2);
     await waitUntil(
       'every SLO has a finite 30d error ratio, node_exporter is up and the verdict is scraped',

@@ -20,6 +20,7 @@ import { DEMO_USER, migrate, seed, startApp, type RunningApp } from '../../app/i
 import { startPgStatsExporter, type PgStatsExporter } from '../../exporters/index.js';
 import { alertmanagerLaunch, blackboxLaunch, freePort, nodeExporterLaunch, prometheusConfig, prometheusLaunch, startLaunch, startRedisServer, redisUrl, victoriaMetricsLaunch, type RunningProcess } from '../../stack/index.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
+import { runScenario, type RunScenarioResult } from '../../k6/index.js';
 
 export const config: PerfstackConfig = parseConfig(defaults);
 
@@ -354,4 +355,19 @@ export function trafficLoop(baseUrl: string, paths: string[], workers: number, m
       await running;
     },
   };
+}
+
+/** A short smoke run (1 VU, 5 s, pushing every second) against the e2e stack's service, tagged testid. */
+export function smokeRunOnStack(stack: Pick<E2eStack, 'app' | 'prometheusUrl' | 'root'>, testid: string): Promise<RunScenarioResult> {
+  return runScenario({
+    scenario: 'smoke',
+    baseUrl: stack.app.url,
+    prometheusUrl: stack.prometheusUrl,
+    testid,
+    outputDir: join(stack.root, 'k6'),
+    vus: 1,
+    duration: '5s',
+    pushInterval: '1s',
+    timeoutMs: 60_000,
+  });
 }
