@@ -16,7 +16,11 @@ import { registerExperimentCommand } from './commands/experiment.js';
 const program = new Command()
   .name('perfstack')
   .description('Performance-testing and monitoring stack as code: one config generates dashboards, rules, routing and k6 thresholds.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors (an unknown option, a missing argument, a value outside its choices) are bad input: exit 2, like every other bad flag.
+  .exitOverride((error) => {
+    process.exit(error.exitCode === 1 && error.code !== 'commander.executeSubCommandAsync' ? 2 : error.exitCode);
+  });
 
 registerGenerateCommands(program);
 registerStackCommands(program);

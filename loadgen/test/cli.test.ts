@@ -62,7 +62,7 @@ function perfstackRun(scriptPath: string, options: { baseUrl?: string; env?: Rec
 const thresholdOptions = (threshold: string) => JSON.stringify({ scenarios: { main: { executor: 'shared-iterations', vus: 1, iterations: 3 } }, thresholds: { 'http_req_duration{name:/slow}': [threshold] } });
 
 /** Every CLI run starts at once (two at a time); each test awaits its own. */
-let cli: Record<'syntax' | 'httpGet' | 'sleep' | 'crypto' | 'setup' | 'executor' | 'threshold' | 'unreachable' | 'badFlag' | 'defaultThrows' | 'passing' | 'failing', Promise<Cli>>;
+let cli: Record<'syntax' | 'httpGet' | 'sleep' | 'crypto' | 'setup' | 'executor' | 'threshold' | 'unreachable' | 'badFlag' | 'unknownFlag' | 'defaultThrows' | 'passing' | 'failing', Promise<Cli>>;
 let unreachableUrl = '';
 
 beforeAll(async () => {
@@ -81,6 +81,7 @@ beforeAll(async () => {
     threshold: perfstackRun(script('bad-threshold.ts')),
     unreachable: perfstackRun(script('default-throws.ts'), { baseUrl: unreachableUrl }),
     badFlag: perfstackRun(script('default-throws.ts'), { extra: ['--execution-segment', '2/3:1/3'] }),
+    unknownFlag: perfstackRun(script('default-throws.ts'), { extra: ['--no-such-flag'] }),
     defaultThrows: perfstackRun(script('default-throws.ts')),
     passing: perfstackRun(script('tagged.ts'), { env: { OPTIONS: thresholdOptions('p(95)<5000') } }),
     failing: perfstackRun(script('tagged.ts'), { env: { OPTIONS: thresholdOptions('p(95)<10') } }),
@@ -184,6 +185,12 @@ describe('perfstack run: the target and the flags', () => {
     expect(result.code).toBe(2);
     const line = lineWith(result, /--execution-segment: "2\/3:1\/3"/);
     console.log(`bad flag → exit ${result.code}: ${line}`);
+  });
+
+  it('an unknown flag exits 2 and names it', async () => {
+    const result = await cli.unknownFlag;
+    expect(result.code).toBe(2);
+    lineWith(result, /unknown option '--no-such-flag'/);
   });
 });
 
