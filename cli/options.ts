@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../config/index.js';
+import { readStackState } from '../stack/index.js';
 
 // Options several commands share, so each flag reads and fails the same way everywhere.
 
@@ -51,6 +52,15 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+}
+
+/** The URL of a component of the running native stack (`perfstack start`), or undefined when there is none. */
+export function nativeComponentUrl(stateDir: string, name: string): string | undefined {
+  try {
+    return readStackState(stateDir).components.find((c) => c.name === name)?.url;
+  } catch {
+    return undefined; // no native stack, or its state is unreadable
+  }
 }
 
 /**

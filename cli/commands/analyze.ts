@@ -3,8 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { analyze, k6RunRange, parseDurationSeconds, parseTime, prometheusClient, renderAnalysisMarkdown, type TimeRange } from '../../regression/index.js';
-import { readStackState } from '../../stack/index.js';
-import { configOption, databaseUrlOption, parsePositive, requireDatabaseUrl, stateDirOption } from '../options.js';
+import { configOption, databaseUrlOption, parsePositive, requireDatabaseUrl, stateDirOption, nativeComponentUrl } from '../options.js';
 
 export const DEFAULT_PROMETHEUS_URL = 'http://127.0.0.1:9090';
 
@@ -26,11 +25,7 @@ interface AnalyzeCliOptions {
 
 /** The running native stack's Prometheus (`perfstack start`), else the default port. */
 function stackPrometheusUrl(stateDir: string): string {
-  try {
-    return readStackState(stateDir).components.find((c) => c.name === 'prometheus')?.url ?? DEFAULT_PROMETHEUS_URL;
-  } catch {
-    return DEFAULT_PROMETHEUS_URL;
-  }
+  return nativeComponentUrl(stateDir, 'prometheus') ?? DEFAULT_PROMETHEUS_URL;
 }
 
 /** --database-url, $DATABASE_URL, or the file $DATABASE_URL_FILE names; none is fine (no direct evidence). */

@@ -3,8 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { AUDIT_EXIT_CODES, AuditError, checkLoopbackUrl, formatBudgetTable, newAuditTestId, runAudit, type AuditPreset } from '../../audit/index.js';
 import { gitSha } from '../../k6/index.js';
-import { readStackState } from '../../stack/index.js';
-import { configOption, findStoreUrl, parsePositive, stateDirOption } from '../options.js';
+import { configOption, findStoreUrl, parsePositive, stateDirOption, nativeComponentUrl } from '../options.js';
 
 interface AuditCliOptions {
   config: string;
@@ -21,13 +20,8 @@ interface AuditCliOptions {
 
 /** The native stack's reference front end, else the app's default port. */
 function defaultUrl(stateDir: string): string {
-  try {
-    const app = readStackState(stateDir).components.find((c) => c.name === 'app')?.url;
-    if (app) return `${app}/`;
-  } catch {
-    // no native stack
-  }
-  return 'http://127.0.0.1:8080/';
+  const app = nativeComponentUrl(stateDir, 'app');
+  return app ? `${app}/` : 'http://127.0.0.1:8080/';
 }
 
 /** perfstack audit [url]: Lighthouse on a loopback page, judged by config.frontend's budgets. */

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { readStackState } from '../../stack/index.js';
 import { DEFAULT_VIEWER_PORT, provisionedDatasources, snapshotDashboards, startViewer, type Viewer } from '../../viewer/index.js';
-import { hostOption, parsePort, stateDirOption, untilSignal } from '../options.js';
+import { hostOption, parsePort, stateDirOption, untilSignal, nativeComponentUrl } from '../options.js';
 
 /** Where the generated dashboards and datasources are (what Grafana provisions). */
 export const DASHBOARDS_FOLDER = 'provisioning/grafana/dashboards';
@@ -10,14 +9,7 @@ export const DATASOURCES_FOLDER = 'provisioning/grafana/datasources';
 
 /** --prometheus-url, else the native stack's Prometheus (its stack.json), else 127.0.0.1:9090. */
 export function findPrometheusUrl(given: string | undefined, stateDir: string): string {
-  if (given) return given;
-  try {
-    const recorded = readStackState(resolve(stateDir)).components.find((c) => c.name === 'prometheus');
-    if (recorded) return recorded.url;
-  } catch {
-    // unreadable state: fall back to the default port
-  }
-  return 'http://127.0.0.1:9090';
+  return given || (nativeComponentUrl(resolve(stateDir), 'prometheus') ?? 'http://127.0.0.1:9090');
 }
 
 const prometheusOption = () =>

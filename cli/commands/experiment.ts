@@ -18,8 +18,7 @@ import {
   type Workload,
 } from '../../experiment/index.js';
 import { isKpiName, type KpiName } from '../../regression/index.js';
-import { readStackState } from '../../stack/index.js';
-import { configOption, databaseUrlOption, findStoreUrl, parsePositive, stateDirOption } from '../options.js';
+import { configOption, databaseUrlOption, findStoreUrl, parsePositive, stateDirOption, nativeComponentUrl } from '../options.js';
 
 interface ExperimentFlags {
   optimisation: string;
@@ -74,13 +73,6 @@ function databaseUrl(given: string | undefined, stateDir: string): string {
   throw new InvalidArgumentError('no database: pass --database-url (a test database), or set DATABASE_URL, or start the native stack');
 }
 
-function nativeComponentUrl(stateDir: string, name: string): string | undefined {
-  try {
-    return readStackState(stateDir).components.find((c) => c.name === name)?.url;
-  } catch {
-    return undefined;
-  }
-}
 
 /** perfstack experiment: one optimisation off and on, interleaved, stored, and judged. */
 export function registerExperimentCommand(program: Command): void {

@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { SCENARIOS, newTestId, runScenario } from '../../k6/index.js';
 import { formatTopFunctions, ProfilerError, recordProfile } from '../../profiler/index.js';
-import { readStackState } from '../../stack/index.js';
-import { parsePositive, stateDirOption } from '../options.js';
+import { parsePositive, stateDirOption, nativeComponentUrl } from '../options.js';
 
 interface ProfileCliOptions {
   inspect: string;
@@ -27,13 +26,6 @@ function parseWindow(value: string): string {
   return value;
 }
 
-function stackUrl(stateDir: string, name: string): string | undefined {
-  try {
-    return readStackState(stateDir).components.find((c) => c.name === name)?.url;
-  } catch {
-    return undefined;
-  }
-}
 
 /** perfstack profile: a CPU profile of the running service, optionally while a scenario loads it. */
 export function registerProfileCommand(program: Command): void {
@@ -57,12 +49,12 @@ export function registerProfileCommand(program: Command): void {
       const scenario = options.scenario;
       const during = scenario
         ? async () => {
-            const baseUrl = options.baseUrl ?? stackUrl(options.stateDir, 'app') ?? 'http://127.0.0.1:8080';
+            const baseUrl = options.baseUrl ?? nativeComponentUrl(options.stateDir, 'app') ?? 'http://127.0.0.1:8080';
             const testid = newTestId(scenario.replace(/^.*\//, '').replace(/\.[jt]s$/, ''));
             const result = await runScenario({
               scenario,
               baseUrl,
-              prometheusUrl: options.prometheusUrl ?? stackUrl(options.stateDir, 'prometheus'),
+              prometheusUrl: options.prometheusUrl ?? nativeComponentUrl(options.stateDir, 'prometheus'),
               testid,
               outputDir: join(outputDir, 'run'),
               duration: `${Math.max(1, Math.round(durationMs / 1000))}s`,

@@ -4,8 +4,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { K6NotFoundError, K6_THRESHOLDS_FAILED, SCENARIOS, formatVerdictTable, newTestId, resolveScript, runScenario, type Engine } from '../../k6/index.js';
 import { EXIT_CODES } from '../../loadgen/index.js';
 import { openBaselineStore, samplesFromK6Json } from '../../regression/index.js';
-import { readStackState } from '../../stack/index.js';
-import { findStoreUrl, parsePositive, stateDirOption } from '../options.js';
+import { findStoreUrl, parsePositive, stateDirOption, nativeComponentUrl } from '../options.js';
 
 const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
 
@@ -14,14 +13,6 @@ function parseDuration(value: string): string {
   return value;
 }
 
-/** The URL of a component of a running native stack (`perfstack start`), if there is one. */
-function stackUrl(stateDir: string, name: string): string | undefined {
-  try {
-    return readStackState(stateDir).components.find((c) => c.name === name)?.url;
-  } catch {
-    return undefined;
-  }
-}
 
 interface RunOptions {
   samples?: boolean;
@@ -98,8 +89,8 @@ script called test.abort(). With --engine k6, k6's own code.`,
       } catch (error) {
         throw new InvalidArgumentError((error as Error).message);
       }
-      const baseUrl = options.baseUrl ?? stackUrl(options.stateDir, 'app') ?? 'http://127.0.0.1:8080';
-      const prometheusUrl = options.remoteWrite ? (options.prometheusUrl ?? stackUrl(options.stateDir, 'prometheus')) : undefined;
+      const baseUrl = options.baseUrl ?? nativeComponentUrl(options.stateDir, 'app') ?? 'http://127.0.0.1:8080';
+      const prometheusUrl = options.remoteWrite ? (options.prometheusUrl ?? nativeComponentUrl(options.stateDir, 'prometheus')) : undefined;
       const testid = options.testid ?? newTestId(name);
       const outputDir = options.outDir ?? join(options.stateDir, 'runs', testid);
       if (options.remoteWrite && !prometheusUrl) {
