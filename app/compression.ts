@@ -9,12 +9,8 @@ import type { PerfstackConfig } from '../config/index.js';
 
 export type CompressionSettings = PerfstackConfig['compression'];
 
-/** The schema's defaults, for a config object built without the loader. */
-export const DEFAULT_COMPRESSION: CompressionSettings = { enabled: true, thresholdBytes: 1024, brotliQuality: 4, gzipLevel: 6 };
-
 /** The compression middleware the config describes, or undefined when it is switched off. */
-export function compressionMiddleware(configured: CompressionSettings | undefined, enabled?: boolean): RequestHandler | undefined {
-  const settings = configured ?? DEFAULT_COMPRESSION;
+export function compressionMiddleware(settings: CompressionSettings, enabled?: boolean): RequestHandler | undefined {
   if (!(enabled ?? settings.enabled)) return undefined;
   return compression({
     threshold: settings.thresholdBytes,
