@@ -3,6 +3,7 @@
 
 import lighthouse, { desktopConfig } from 'lighthouse';
 import { launchChromium } from './chromium.js';
+import { median } from '../regression/index.js';
 import { AuditError } from './errors.js';
 
 /** What one audit measured. Times in seconds, sizes in bytes, score 0..1. */
@@ -108,12 +109,6 @@ function metricsOf(lhr: { audits: Record<string, LhAudit>; categories: Record<st
     javascriptBytes: scripts.reduce((sum, item) => sum + (item.resourceSize ?? 0), 0),
     performanceScore: score,
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** Audits a loopback page with Lighthouse; throws AuditError with a reason for each failure path. */

@@ -50,7 +50,7 @@ import {
 } from '../exporters/pg-stats/index.js';
 import { freePort, startProcess, type RunningProcess } from '../stack/index.js';
 import { startPostgres, type TestPostgres } from '../test/support/postgres.js';
-import { quantileSorted } from './stats.js';
+import { median, quantileSorted } from './stats.js';
 import { writeJsonAtomic } from './write-json.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -235,10 +235,6 @@ function cell(key: string): Cell {
   let found = cells.get(key);
   if (!found) cells.set(key, (found = { times: [], roundMedians: [], bytes: [], cpuMsPerScrape: [], cpuMsTotal: 0 }));
   return found;
-}
-
-function median(values: readonly number[]): number {
-  return quantileSorted([...values].sort((a, b) => a - b), 0.5);
 }
 
 function round3(value: number): number {
