@@ -17,6 +17,7 @@ import {
   resolveDatabaseUrl,
   sanitiseQueryText,
   startPgStatsExporter,
+  statementsSql,
   type PgStatsExporter,
   type PgStatsExporterOptions,
 } from './index.js';
@@ -360,6 +361,53 @@ describe('pg-stats exporter', () => {
       }
     } finally {
       await scraper.close();
+    }
+  });
+
+  it('counts slow and nested entries and decodes calls exactly as a direct query over pg_stat_statements does, in both forms', async () => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query("SET pg_stat_statements.track = 'all'");
+      for (const id of [11, 12]) await client.query(`SELECT id, name FROM items WHERE id = ${id}`);
+      for (const id of [13, 14]) await client.query(`DO $$ BEGIN EXECUTE 'SELECT id, name FROM items WHERE id = ${id}'; END $$`);
+      // From here on nothing this session runs is recorded, so both sides read the same entries.
+      await client.query("SET pg_stat_statements.track = 'none'");
+
+      // A limit at the median mean time, so that some entries are slow and some are not.
+      const [{ limit }] = (await client.query<{ limit: number }>(
+        'SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY total_exec_time / calls) AS limit FROM pg_stat_statements(false) WHERE calls > 0',
+      )).rows as [{ limit: number }];
+      for (const grouped of [false, true]) {
+        const entries = grouped
+          ? `SELECT dbid, sum(calls::float8) AS calls, sum(total_exec_time) AS total_ms, bool_and(toplevel) AS toplevel, queryid, userid
+               FROM pg_stat_statements(false) WHERE queryid IS NOT NULL GROUP BY queryid, dbid, userid`
+          : 'SELECT dbid, calls::float8 AS calls, total_exec_time AS total_ms, toplevel, queryid, userid FROM pg_stat_statements(false) WHERE queryid IS NOT NULL';
+        const reference = await client.query<{ datname: string; slow: number; nested: number }>(
+          `SELECT d.datname, count(e.dbid) FILTER (WHERE e.calls > 0 AND e.total_ms > $1::float8 * e.calls)::int AS slow,
+                  (SELECT count(*) FROM (${entries}) x WHERE NOT x.toplevel)::int AS nested
+             FROM pg_database d LEFT JOIN (${entries}) e ON e.dbid = d.oid GROUP BY d.datname ORDER BY d.datname`,
+          [limit],
+        );
+        const referenceCalls = await client.query<{ queryid: string; calls: number }>(
+          `SELECT queryid::text, calls FROM (${entries}) e ORDER BY total_ms DESC, queryid LIMIT 20`,
+        );
+        const rows = (await client.query<{ queryid: string | null; datname: string; calls: number | null; slow: number | null; nested: number | null }>(
+          statementsSql(false, grouped),
+          [20, limit],
+        )).rows;
+        const perDb = rows.filter((r) => r.queryid === null).sort((a, b) => (a.datname < b.datname ? -1 : 1));
+        expect(perDb.map((r) => [r.datname, r.slow, r.nested]), `grouped ${grouped}`).toEqual(reference.rows.map((r) => [r.datname, r.slow, r.nested]));
+        expect(reference.rows.find((r) => r.datname === 'perfstack')!.slow, 'the limit splits the entries').toBeGreaterThan(0);
+        expect(reference.rows[0]!.nested, `grouped ${grouped}: there are nested entries`).toBeGreaterThan(0);
+        // The same top 20 with the same calls; the join may reorder them (the collector sorts afterwards).
+        const byQueryid = (a: [string | null, number | null], b: [string | null, number | null]) => ((a[0] ?? '') < (b[0] ?? '') ? -1 : 1);
+        expect(rows.filter((r) => r.queryid !== null).map((r): [string | null, number | null] => [r.queryid, r.calls]).sort(byQueryid), `grouped ${grouped}`).toEqual(
+          referenceCalls.rows.map((r): [string | null, number | null] => [r.queryid, r.calls]).sort(byQueryid),
+        );
+      }
+    } finally {
+      await client.end();
     }
   });
 
