@@ -1,10 +1,12 @@
 // Measurement helpers for bench/pool-overhead.ts: the workloads, interleaved slices of queries with
 // their CPU time, the spread of per-round figures, and an in-process stand-in for pg.Client.
 
+import { type ChildProcess, execFileSync, fork, spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import type pg from 'pg';
-import { quantileSorted } from './stats.js';
+import type { FromWorker, ToWorker, WorkerSetup } from './pool-overhead-worker.js';
+import { type MedianInterval, medianConfidenceInterval, quantileSorted } from './stats.js';
 
 export interface Workload {
   name: string;
@@ -76,7 +78,14 @@ export interface InterleaveOptions {
   rounds: number;
   slices: number;
   queriesPerSlice: number;
-  concurrency: number;
+}
+
+/** Runs `count` queries of a workload on one set-up (in this process or another) and measures them. */
+export type Runner = (workload: Workload, count: number) => Promise<Sample>;
+
+/** A runner for a pool in this process. */
+export function inProcess(pool: pg.Pool, concurrency: number): Runner {
+  return (workload, count) => run(pool, workload, count, concurrency);
 }
 
 /** Every ordering of `items`. */
@@ -93,11 +102,11 @@ function permutations<T>(items: readonly T[]): T[][] {
  * behind, garbage for instance, is not always paid by the same neighbour).
  */
 export async function interleave<S extends string>(
-  pools: Record<S, pg.Pool>,
+  runners: Record<S, Runner>,
   workloads: readonly Workload[],
   options: InterleaveOptions,
 ): Promise<Record<string, Record<S, Sample[]>>> {
-  const setups = Object.keys(pools) as S[];
+  const setups = Object.keys(runners) as S[];
   const orders = permutations(setups);
   let turn = 0;
   const samples: Record<string, Record<S, Sample[]>> = {};
@@ -111,7 +120,7 @@ export async function interleave<S extends string>(
       const seconds = new Map<S, number>(setups.map((s) => [s, 0]));
       for (let slice = 0; slice < options.slices; slice++) {
         for (const setup of orders[turn++ % orders.length] as S[]) {
-          const sample = await run(pools[setup], workload, options.queriesPerSlice, options.concurrency);
+          const sample = await runners[setup](workload, options.queriesPerSlice);
           cpuUs.set(setup, (cpuUs.get(setup) as number) + sample.cpuUsPerQuery * options.queriesPerSlice);
           userUs.set(setup, (userUs.get(setup) as number) + sample.userUsPerQuery * options.queriesPerSlice);
           systemUs.set(setup, (systemUs.get(setup) as number) + sample.systemUsPerQuery * options.queriesPerSlice);
@@ -181,11 +190,23 @@ export function compare<S extends string>(samples: Record<S, Sample[]>, baseline
           mainThreadUsPerQueryOverRaw: spread(samples[s].map((x, i) => x.mainThreadUsPerQuery - (base[i] as Sample).mainThreadUsPerQuery)),
           cpuRatioToRaw: spread(samples[s].map((x, i) => x.cpuUsPerQuery / (base[i] as Sample).cpuUsPerQuery)),
           throughputRatioToRaw: spread(samples[s].map((x, i) => x.queriesPerSecond / (base[i] as Sample).queriesPerSecond)),
+          // 95 % intervals for the two medians the targets are about.
+          cpuUsPerQueryOverRawCi95: medianConfidenceInterval(samples[s].map((x, i) => x.cpuUsPerQuery - (base[i] as Sample).cpuUsPerQuery)),
+          throughputRatioToRawCi95: medianConfidenceInterval(samples[s].map((x, i) => x.queriesPerSecond / (base[i] as Sample).queriesPerSecond)),
         },
       ]),
   ) as Record<
     S,
-    { cpuUsPerQueryOverRaw: Spread; userUsPerQueryOverRaw: Spread; systemUsPerQueryOverRaw: Spread; mainThreadUsPerQueryOverRaw: Spread; cpuRatioToRaw: Spread; throughputRatioToRaw: Spread }
+    {
+      cpuUsPerQueryOverRaw: Spread;
+      userUsPerQueryOverRaw: Spread;
+      systemUsPerQueryOverRaw: Spread;
+      mainThreadUsPerQueryOverRaw: Spread;
+      cpuRatioToRaw: Spread;
+      throughputRatioToRaw: Spread;
+      cpuUsPerQueryOverRawCi95: MedianInterval;
+      throughputRatioToRawCi95: MedianInterval;
+    }
   >;
   return { setups: setupsOut, vsRaw: vsBaseline };
 }
@@ -233,4 +254,76 @@ export class InProcessClient extends EventEmitter {
     }
     return Promise.resolve();
   }
+}
+
+/**
+ * Pins a process, all its threads and its current children to one CPU with taskset(1); children
+ * forked later (PostgreSQL's backends) inherit it. Returns false when taskset is missing or the
+ * machine has a single CPU, so the caller can say the run was not pinned.
+ */
+export function pinToCpu(pid: number, cpu: number): boolean {
+  if (spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status !== 0) return false;
+  const children = spawnSync('ps', ['--ppid', String(pid), '-o', 'pid='], { encoding: 'utf8' }).stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+  for (const target of [String(pid), ...children]) execFileSync('taskset', ['-a', '-p', '-c', String(cpu), target], { stdio: 'ignore' });
+  return true;
+}
+
+/** One set-up running in its own process (bench/pool-overhead-worker.ts), one request at a time. */
+export interface SetupProcess {
+  readonly pid: number;
+  runner: Runner;
+  /** Operations the set-up's metrics recorded, and the query summaries it kept (perfstack's only). */
+  recorded(): Promise<{ count: number; querySummaries: number }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a set-up's process; `beforeWarmUp` runs once it exists, before it opens a connection
+ * (to pin it to a CPU). Resolves once the process has warmed up and is ready to be measured.
+ */
+export async function startSetupProcess(setup: WorkerSetup, databaseUrl: string, concurrency: number, beforeWarmUp: (pid: number) => void): Promise<SetupProcess> {
+  const child: ChildProcess = fork(new URL('./pool-overhead-worker.ts', import.meta.url), [setup, databaseUrl, String(concurrency)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let waiting: { resolve(message: FromWorker): void; reject(error: Error): void } | undefined;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.on('message', (message: FromWorker) => {
+    const w = waiting;
+    waiting = undefined;
+    if (!w) return;
+    if (message.type === 'error') w.reject(new Error(`${setup} set-up: ${message.message}`));
+    else w.resolve(message);
+  });
+  child.once('exit', (code, signal) => waiting?.reject(new Error(`${setup} set-up exited (${signal ?? code}) while it was asked for something`)));
+  const next = () => new Promise<FromWorker>((resolve, reject) => (waiting = { resolve, reject }));
+  const request = (message: ToWorker) => {
+    const answer = next();
+    child.send(message);
+    return answer;
+  };
+  if (child.pid === undefined) throw new Error(`${setup} set-up did not start`);
+  const ready = next();
+  beforeWarmUp(child.pid);
+  await ready;
+  return {
+    pid: child.pid,
+    runner: async (workload, count) => {
+      const answer = await request({ type: 'run', workload: workload.name, count });
+      if (answer.type !== 'sample') throw new Error(`${setup} set-up answered ${answer.type} to run`);
+      return answer.sample;
+    },
+    recorded: async () => {
+      const answer = await request({ type: 'recorded' });
+      if (answer.type !== 'recorded') throw new Error(`${setup} set-up answered ${answer.type} to recorded`);
+      return { count: answer.count, querySummaries: answer.querySummaries };
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.send({ type: 'stop' } satisfies ToWorker);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }

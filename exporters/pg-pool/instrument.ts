@@ -12,7 +12,7 @@
 // - the gauges are read from pool.totalCount / idleCount / waitingCount / options at scrape time.
 //
 // The per-query path is kept lean, because a SELECT 1 through the pool costs only ~20 µs of CPU
-// (bench/pool-overhead.ts measures ~0.4 µs for all of this): the histograms are PoolHistogram
+// (bench/pool-overhead.ts measures 0.3–0.4 µs for all of this): the histograms are PoolHistogram
 // (./histogram.ts; series fetched once, no label handling per observation), a statement's
 // description and its series are cached together, times ride on the client under a symbol,
 // pool.query reads the clock 3 times, and callbacks are wrapped by one fixed-arity function per call.
