@@ -3,8 +3,9 @@
 import { request } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type TestPostgres } from '../test/support/postgres.js';
-import { migrate, seed, startApp, type RunningApp } from './index.js';
+import type { TestPostgres } from '../test/support/postgres.js';
+import { startSeededPostgres } from '../test/support/seeded-postgres.js';
+import { startApp, type RunningApp } from './index.js';
 import { decodeCursor, encodeCursor } from './pagination.js';
 import { call, testConfig } from './testing.js';
 
@@ -13,9 +14,7 @@ let compressed: RunningApp;
 let plain: RunningApp;
 
 beforeAll(async () => {
-  db = await startPostgres();
-  await migrate(db.url);
-  await seed(db.url, 'small');
+  db = await startSeededPostgres();
   const log = () => undefined;
   compressed = await startApp({ databaseUrl: db.url, config: testConfig(), log });
   plain = await startApp({ databaseUrl: db.url, config: testConfig(), log, compression: false });

@@ -1,8 +1,9 @@
 // Database outage and recovery, and graceful shutdown, against a real PostgreSQL 15.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type TestPostgres } from '../test/support/postgres.js';
-import { migrate, seed, startApp, type RunningApp } from './index.js';
+import type { TestPostgres } from '../test/support/postgres.js';
+import { startSeededPostgres } from '../test/support/seeded-postgres.js';
+import { startApp, type RunningApp } from './index.js';
 import { call, testConfig } from './testing.js';
 
 let db: TestPostgres;
@@ -10,9 +11,7 @@ let app: RunningApp;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  db = await startPostgres();
-  await migrate(db.url);
-  await seed(db.url, 'small');
+  db = await startSeededPostgres();
   app = await startApp({ databaseUrl: db.url, config: testConfig(), log: (line) => logs.push(line) });
 });
 

@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import defaults from '../perfstack.config.js';
 import { parseConfig } from '../config/index.js';
-import { migrate, seed, startApp, type RunningApp } from '../app/index.js';
+import { startApp, type RunningApp } from '../app/index.js';
 import { openBaselineStore } from '../regression/index.js';
 import { browserAvailable } from '../stack/index.js';
-import { startPostgres, type TestPostgres } from '../test/support/postgres.js';
+import type { TestPostgres } from '../test/support/postgres.js';
+import { startSeededPostgres } from '../test/support/seeded-postgres.js';
 import { AUDIT_EXIT_CODES, runAudit, type RunAuditResult } from './index.js';
 
 // Lighthouse on Debian's Chromium against the real reference service, its runs stored in a real
@@ -63,9 +64,7 @@ describe.skipIf(!browserAvailable())('perfstack audit on Chromium against the re
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'perfstack-audit-'));
-    postgres = await startPostgres();
-    await migrate(postgres.url);
-    await seed(postgres.url, 'small');
+    postgres = await startSeededPostgres();
     await postgres.query('CREATE DATABASE audit_store');
     storeUrl = postgres.url.replace(/\/[^/]+$/, '/audit_store');
     app = await startApp({ databaseUrl: postgres.url, config, port: 0, log: () => undefined });

@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, seed } from '../app/index.js';
+import { seed } from '../app/index.js';
 import { parseConfig } from '../config/index.js';
 import projectConfig from '../perfstack.config.js';
 import { openBaselineStore } from '../regression/index.js';
 import { freePort, redisUrl, runTool, startRedisServer } from '../stack/index.js';
-import { startPostgres, type TestPostgres } from '../test/support/postgres.js';
+import type { TestPostgres } from '../test/support/postgres.js';
+import { startSeededPostgres } from '../test/support/seeded-postgres.js';
 import { interleavedOrder, parseOptimisation, recordExperiment, runExperiment, type ExperimentResult } from './index.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -26,9 +27,7 @@ let db: TestPostgres;
 let dir: string;
 
 beforeAll(async () => {
-  db = await startPostgres();
-  await migrate(db.url);
-  await seed(db.url, 'small');
+  db = await startSeededPostgres();
   dir = await mkdtemp(join(tmpdir(), 'perfstack-experiment-'));
 }, 120_000);
 

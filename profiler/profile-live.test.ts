@@ -3,8 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { migrate, seed } from '../app/index.js';
-import { startPostgres, type TestPostgres } from '../test/support/postgres.js';
+import { seed } from '../app/index.js';
+import type { TestPostgres } from '../test/support/postgres.js';
+import { startSeededPostgres } from '../test/support/seeded-postgres.js';
 import { checkProfile, selfTimes } from './index.js';
 
 // The real service as a separate process (`perfstack app --inspect-port 0`), profiled by
@@ -39,9 +40,7 @@ describe('perfstack profile against the running reference service', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'perfstack-profile-'));
-    postgres = await startPostgres();
-    await migrate(postgres.url);
-    await seed(postgres.url, 'small');
+    postgres = await startSeededPostgres();
     app = spawn(process.execPath, [join(ROOT, 'bin/perfstack.js'), 'app', '--port', '0', '--inspect-port', '0', '--database-url', postgres.url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     await new Promise<void>((ready, fail) => {

@@ -4,12 +4,13 @@
 import { createConnection, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from 'prom-client';
-import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
+import type { TestPostgres } from '../../test/support/postgres.js';
+import { startSeededPostgres } from '../../test/support/seeded-postgres.js';
 import { startRedis, type TestRedis } from '../../test/support/redis.js';
 import { freePort } from '../../stack/index.js';
 import { cache as cacheMetrics } from '../../metrics/index.js';
 import type { PerfstackConfig } from '../../config/index.js';
-import { migrate, seed, startApp, type RunningApp } from '../index.js';
+import { startApp, type RunningApp } from '../index.js';
 import { call, testConfig } from '../testing.js';
 import { CACHE_KEY_PREFIX, SEARCH_GENERATION_KEY } from './index.js';
 
@@ -19,9 +20,7 @@ const apps: RunningApp[] = [];
 const logs: string[] = [];
 
 beforeAll(async () => {
-  [db, redis] = await Promise.all([startPostgres(), startRedis()]);
-  await migrate(db.url);
-  await seed(db.url, 'small');
+  [db, redis] = await Promise.all([startSeededPostgres(), startRedis()]);
 }, 120_000);
 
 afterAll(async () => {

@@ -3,8 +3,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, rum } from '../../metrics/index.js';
-import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
-import { migrate, seed, startApp, type RunningApp } from '../index.js';
+import type { TestPostgres } from '../../test/support/postgres.js';
+import { startSeededPostgres } from '../../test/support/seeded-postgres.js';
+import { startApp, type RunningApp } from '../index.js';
 import { testConfig } from '../testing.js';
 import { RUM_PATH } from './index.js';
 import { browserAvailable, loadPageAsUser, rumCounts } from './testing.js';
@@ -16,9 +17,7 @@ describe.skipIf(reason)('the page reports its Web Vitals from real Chromium', ()
   let app: RunningApp;
 
   beforeAll(async () => {
-    db = await startPostgres();
-    await migrate(db.url);
-    await seed(db.url, 'small');
+    db = await startSeededPostgres();
     app = await startApp({ databaseUrl: db.url, config: testConfig(), log: () => undefined });
   }, 60_000);
 

@@ -7,10 +7,11 @@ import { Command } from 'commander';
 import pg from 'pg';
 import defaults from '../../perfstack.config.js';
 import { parseConfig, renderYaml } from '../../config/index.js';
-import { migrate, seed, startApp, type RunningApp } from '../../app/index.js';
+import { startApp, type RunningApp } from '../../app/index.js';
 import { startPgStatsExporter, type PgStatsExporter } from '../../exporters/index.js';
 import { freePort, nodeExporterLaunch, prometheusConfig, prometheusLaunch, startLaunch, type RunningProcess } from '../../stack/index.js';
-import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
+import type { TestPostgres } from '../../test/support/postgres.js';
+import { startSeededPostgres } from '../../test/support/seeded-postgres.js';
 import { registerAnalyzeCommand } from '../../cli/commands/analyze.js';
 import { analyze, renderAnalysisMarkdown, type AnalysisReport } from './index.js';
 
@@ -57,9 +58,7 @@ describe('perfstack analyze against a live stack with a real bottleneck', () => 
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'perfstack-analyze-'));
-    postgres = await startPostgres();
-    await migrate(postgres.url);
-    await seed(postgres.url, 'small');
+    postgres = await startSeededPostgres();
     await postgres.query(`CREATE TABLE big (id int PRIMARY KEY, k int NOT NULL, v text NOT NULL)`);
     await postgres.query(`INSERT INTO big SELECT g, g % 5000, md5(g::text) FROM generate_series(1, ${BIG_ROWS}) g`);
     await postgres.query('ANALYZE big');

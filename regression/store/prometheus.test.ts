@@ -6,12 +6,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, seed, startApp, type RunningApp } from '../../app/index.js';
+import { migrate, startApp, type RunningApp } from '../../app/index.js';
 import { parseConfig } from '../../config/index.js';
 import { runScenario, type RunScenarioResult } from '../../k6/index.js';
 import projectConfig from '../../perfstack.config.js';
 import { freePort, prometheusLaunch, startLaunch, type RunningProcess } from '../../stack/index.js';
-import { startPostgres, type TestPostgres } from '../../test/support/postgres.js';
+import type { TestPostgres } from '../../test/support/postgres.js';
+import { startSeededPostgres } from '../../test/support/seeded-postgres.js';
 import { BaselineStoreError, openBaselineStore, type BaselineStore } from './index.js';
 
 let postgres: TestPostgres | undefined;
@@ -27,10 +28,8 @@ const logs: string[] = [];
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'perfstack-store-prom-'));
-  const pg = await startPostgres();
+  const pg = await startSeededPostgres();
   postgres = pg;
-  await migrate(pg.url);
-  await seed(pg.url, 'small');
   app = await startApp({ databaseUrl: pg.url, config: parseConfig(projectConfig, 'perfstack.config.ts'), port: 0, log: () => undefined });
 
   const port = await freePort();
