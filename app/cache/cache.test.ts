@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Registry } from 'prom-client';
 import type { TestPostgres } from '../../test/support/postgres.js';
 import { startSeededPostgres } from '../../test/support/seeded-postgres.js';
+import { waitUntil } from '../../test/support/wait.js';
 import { startRedis, type TestRedis } from '../../test/support/redis.js';
 import { freePort } from '../../stack/index.js';
 import { cache as cacheMetrics } from '../../metrics/index.js';
@@ -56,14 +57,6 @@ async function metric(registry: Registry, name: string, labels: Record<string, s
     .filter((v) => (v as { metricName?: string }).metricName === undefined || (v as { metricName?: string }).metricName === countName)
     .filter((v) => Object.entries(labels).every(([k, value]) => String(v.labels[k]) === value))
     .reduce((sum, v) => sum + v.value, 0);
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const requests = (app: RunningApp, cache: string, result: string) => metric(app.registry, cacheMetrics.requests, { cache, result });
@@ -139,7 +132,7 @@ describe('read cache on a live Redis', () => {
     await call(shortLived.url, 'GET', '/api/entities/5');
     await call(shortLived.url, 'GET', '/api/entities/5');
     expect(await requests(shortLived, 'entity', 'hit')).toBe(1);
-    await waitFor('entity 5 expired', async () => (await redis.client().exists(`${CACHE_KEY_PREFIX}:entity:5`)) === 0, 5000);
+    await waitUntil('entity 5 expired', async () => (await redis.client().exists(`${CACHE_KEY_PREFIX}:entity:5`)) === 0, 5000, 50);
     await call(shortLived.url, 'GET', '/api/entities/5');
     expect(await requests(shortLived, 'entity', 'miss')).toBe(2);
   });
@@ -184,7 +177,7 @@ describe('Redis failures', () => {
     expect(await requests(app, 'entity', 'hit')).toBe(1);
 
     await redis.kill();
-    await waitFor('app notices Redis is gone', async () => (await cacheStatus(app)) === 'down');
+    await waitUntil('app notices Redis is gone', async () => (await cacheStatus(app)) === 'down', 10_000, 50);
     for (let i = 0; i < 5; i++) {
       const res = await call(app.url, 'GET', '/api/entities/8');
       expect(res.status, `read ${i} with Redis killed: ${res.text}`).toBe(200);
@@ -197,7 +190,7 @@ describe('Redis failures', () => {
     expect(logs.some((line) => /cache: .*(unavailable|closed)/.test(line))).toBe(true);
 
     await redis.restart();
-    await waitFor('app reconnects to the restarted Redis', async () => (await cacheStatus(app)) === 'up', 15_000);
+    await waitUntil('app reconnects to the restarted Redis', async () => (await cacheStatus(app)) === 'up', 15_000, 50);
     await call(app.url, 'GET', '/api/entities/8');
     const hits = await requests(app, 'entity', 'hit');
     await call(app.url, 'GET', '/api/entities/8');
@@ -219,11 +212,11 @@ describe('Redis failures', () => {
     } finally {
       redis.resume();
     }
-    await waitFor('cache hits again after SIGCONT', async () => {
+    await waitUntil('cache hits again after SIGCONT', async () => {
       const hits = await requests(app, 'entity', 'hit');
       await call(app.url, 'GET', '/api/entities/9');
       return (await requests(app, 'entity', 'hit')) > hits;
-    });
+    }, 10_000, 50);
   }, 30_000);
 
   it('a write whose invalidation fails (connection cut) never lets the stale entry be read afterwards', async () => {
@@ -236,7 +229,7 @@ describe('Redis failures', () => {
       expect((await call(app.url, 'GET', '/api/entities/10')).body.name).not.toBe('stale-check renamed');
       expect(await redis.client().exists(`${CACHE_KEY_PREFIX}:entity:10`)).toBe(1);
       relay.cut();
-      await waitFor('app notices the cut', async () => (await cacheStatus(app)) === 'down');
+      await waitUntil('app notices the cut', async () => (await cacheStatus(app)) === 'down', 10_000, 50);
       const updated = await call(app.url, 'PUT', '/api/entities/10', { json: { name: 'stale-check renamed', category: 'cache' } });
       expect(updated.status, 'the write itself succeeds without Redis').toBe(200);
       expect(await errors(app, { operation: 'invalidate' })).toBeGreaterThanOrEqual(1);
@@ -244,7 +237,7 @@ describe('Redis failures', () => {
       // The stale entry is still in Redis: only the flush can keep it from being served.
       expect(JSON.parse((await redis.client().get(`${CACHE_KEY_PREFIX}:entity:10`)) ?? '{}').name).not.toBe('stale-check renamed');
       relay.restore();
-      await waitFor('app reconnects through the relay', async () => (await cacheStatus(app)) === 'up', 15_000);
+      await waitUntil('app reconnects through the relay', async () => (await cacheStatus(app)) === 'up', 15_000, 50);
       expect((await call(app.url, 'GET', '/api/entities/10')).body.name).toBe('stale-check renamed');
       expect((await call(app.url, 'GET', '/health/cache')).body.flushPending).toBe(false);
       expect((await call(app.url, 'GET', '/api/entities/10')).body.name).toBe('stale-check renamed');

@@ -16,11 +16,16 @@ import { join } from 'node:path';
 import defaults from '../../perfstack.config.js';
 import { parseConfig, renderYaml, type PerfstackConfig } from '../../config/index.js';
 import { BLACKBOX_JOB, blackboxConfig, generateRules, HEALTH_PATH, startSlackCapture, writeAlertmanagerConfig, type SlackCapture } from '../../alerts/index.js';
-import { DEMO_USER, migrate, seed, startApp, type RunningApp } from '../../app/index.js';
+import { DEMO_USER, startApp, type RunningApp } from '../../app/index.js';
 import { startPgStatsExporter, type PgStatsExporter } from '../../exporters/index.js';
 import { alertmanagerLaunch, blackboxLaunch, freePort, nodeExporterLaunch, prometheusConfig, prometheusLaunch, startLaunch, startRedisServer, redisUrl, victoriaMetricsLaunch, type RunningProcess } from '../../stack/index.js';
-import { startPostgres, type TestPostgres } from './postgres.js';
+import type { TestPostgres } from './postgres.js';
+import { startSeededPostgres } from './seeded-postgres.js';
+import { waitUntil } from './wait.js';
 import { runScenario, type RunScenarioResult } from '../../k6/index.js';
+
+// Polling lives in ./wait.ts (the service tests use it without this module's imports); the e2e tests import it from here.
+export { waitUntil };
 
 export const config: PerfstackConfig = parseConfig(defaults);
 
@@ -79,10 +84,8 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
     rmSync(root, { recursive: true, force: true });
   };
   try {
-    const postgres = await startPostgres();
+    const postgres = await startSeededPostgres();
     stops.push(() => postgres.stop());
-    await migrate(postgres.url);
-    await seed(postgres.url, 'small');
     // Redis for the read cache, so the cache panels have hits, misses and latencies.
     const redisPort = await freePort();
     mkdirSync(join(root, 'redis'));
@@ -267,22 +270,6 @@ export async function labelValues(baseUrl: string, label: string, selector: stri
 export async function scalarOf(baseUrl: string, expr: string): Promise<number | undefined> {
   const result = await instantQuery(baseUrl, expr);
   return result[0] ? Number(result[0].value[1]) : undefined;
-}
-
-/** Polls `check` every `everyMs` until it returns a value other than undefined/false; throws with `what` on timeout. */
-export async function waitUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
 }
 
 /** The Slack channel an alert with these labels reaches: the team's override, else the severity's channel. */
