@@ -51,8 +51,8 @@ describe('generated Prometheus rules (default config)', () => {
 
   it('writes one rule file and one test file per area, byte-stable', () => {
     expect(files.map((f) => f.path)).toEqual([
-      ...['recording', 'sla', 'slo', 'database', 'host', 'capacity', 'regression', 'cache', 'frontend', 'meta'].map((n) => `${RULES_DIR}/${n}.yml`),
-      ...['sla', 'slo', 'database', 'host', 'capacity', 'regression', 'cache', 'frontend', 'meta'].map((n) => `${RULE_TESTS_DIR}/${n}.test.yml`),
+      ...['recording', 'sla', 'slo', 'database', 'host', 'capacity', 'regression', 'cache', 'redis', 'frontend', 'meta'].map((n) => `${RULES_DIR}/${n}.yml`),
+      ...['sla', 'slo', 'database', 'host', 'capacity', 'regression', 'cache', 'redis', 'frontend', 'meta'].map((n) => `${RULE_TESTS_DIR}/${n}.test.yml`),
     ]);
     expect(generateRules(parseConfig(rawConfig))).toEqual(files);
   });
@@ -134,7 +134,15 @@ describe('generated Prometheus rules (default config)', () => {
       expect(names, name).toContain(name);
     }
     const absentJobs = alerts.filter((a) => a.name === 'TargetAbsent').map((a) => a.labels.job);
-    expect(absentJobs.sort()).toEqual(['alertmanager', 'blackbox', 'node', 'perfstack-app', 'pg-stats', 'prometheus']);
+    expect(absentJobs.sort()).toEqual(['alertmanager', 'blackbox', 'node', 'perfstack-app', 'pg-stats', 'prometheus', 'redis']);
+    // The Redis server (redis_exporter): RedisDown covers its target down too, so no TargetDown of its own;
+    // the service answers from PostgreSQL without Redis, so every Redis alert is a warning.
+    expect(alerts.filter((a) => a.name === 'TargetDown' && a.labels.job === 'redis')).toEqual([]);
+    const redisAlerts = alerts.filter((a) => a.name.startsWith('Redis'));
+    // No memory or eviction alert: an LRU cache is full and evicts by design (alerts/rules/redis.ts).
+    expect(redisAlerts.map((a) => a.name).sort()).toEqual(['RedisDown', 'RedisRejectingConnections']);
+    for (const alert of redisAlerts) expect(alert.severity, alert.name).toBe('warning');
+    expect(alerts.find((a) => a.name === 'RedisDown')?.expr).toBe('redis_up{job="redis"} == 0 or up{job="redis"} == 0');
     expect(alerts.find((a) => a.name === 'PostgresDown')?.severity).toBe('critical');
     expect(alerts.find((a) => a.name === 'DatabaseExporterDown')?.severity).toBe('warning');
     expect(alerts.find((a) => a.name === 'PerformanceRegression')?.expr).toContain('perfstack_regression_detected{branch="main"}');

@@ -1,5 +1,5 @@
 import type { PerfstackConfig } from '../config/index.js';
-import { cache } from '../metrics/index.js';
+import { cache, redisServer } from '../metrics/index.js';
 import {
   JOB_AND_INSTANCE,
   formatNumber,
@@ -89,6 +89,90 @@ export function cacheSection(config: PerfstackConfig): Section {
         thresholds: lowerLimit(1),
         reduce: 'lastNotNull',
         width: 8,
+      }),
+    ],
+  };
+}
+
+/**
+ * The Redis server itself, from redis_exporter (job "redis"): up, memory against maxmemory, clients,
+ * rejected connections, evictions and expiries, keyspace hit ratio, commands. The row below the read
+ * cache's: the service's view first, then the server's.
+ */
+export function redisServerSection(): Section {
+  const perInstance = (metric: string, extra: string[] = []) => sumBy(['instance'], selector(metric, [...JOB_AND_INSTANCE, ...extra]));
+  const perSecond = (metric: string) => sumBy(['instance'], rate(selector(metric, JOB_AND_INSTANCE)));
+  const hits = perSecond(redisServer.keyspaceHits);
+  return {
+    title: 'Redis server',
+    panels: [
+      statPanel({
+        title: 'Redis up',
+        description: `${redisServer.up} per instance, from redis_exporter: 1 while the exporter reaches Redis, 0 while it cannot (the service then reads from PostgreSQL). No value: the exporter itself is not scraped. The RedisDown alert watches both.`,
+        unit: 'none',
+        queries: [{ expr: sumBy(['instance'], selector(redisServer.up, JOB_AND_INSTANCE), 'min'), legend: '{{instance}}', instant: true }],
+        thresholds: lowerLimit(1),
+        reduce: 'lastNotNull',
+        width: 6,
+      }),
+      timeseriesPanel({
+        title: 'Redis memory used and maxmemory',
+        description: `Memory Redis has allocated (${redisServer.memoryUsed}) against its maxmemory setting (${redisServer.memoryMax}). With maxmemory 0 (no limit) only the used line is drawn. At the limit Redis evicts (allkeys-lru, perfstack's setting: a warmed cache sits here by design) or refuses writes (noeviction).`,
+        unit: 'bytes',
+        queries: [
+          { expr: perInstance(redisServer.memoryUsed), legend: '{{instance}} used' },
+          // maxmemory 0 means no limit: filtered out rather than drawn as a line at zero.
+          { expr: `${perInstance(redisServer.memoryMax)} > 0`, legend: '{{instance}} maxmemory' },
+        ],
+        min: 0,
+        width: 9,
+      }),
+      timeseriesPanel({
+        title: 'Redis keyspace hit ratio',
+        description: `Share of key lookups that found their key (${redisServer.keyspaceHits} over hits plus ${redisServer.keyspaceMisses}), every client of Redis included; the per-cache ratio the service sees is in the read-cache row. No value while nothing is looked up.`,
+        unit: 'percentunit',
+        queries: [{ expr: `${hits} / (${hits} + ${perSecond(redisServer.keyspaceMisses)})`, legend: '{{instance}}' }],
+        min: 0,
+        max: 1,
+        width: 9,
+      }),
+      timeseriesPanel({
+        title: 'Redis clients, connected and blocked',
+        description: `Client connections open to Redis (${redisServer.connectedClients}), the exporter's own included, and clients waiting in a blocking command such as BLPOP (${redisServer.blockedClients}; the read cache issues none).`,
+        unit: 'short',
+        queries: [
+          { expr: perInstance(redisServer.connectedClients), legend: '{{instance}} connected' },
+          { expr: perInstance(redisServer.blockedClients), legend: '{{instance}} blocked' },
+        ],
+        min: 0,
+        width: 6,
+      }),
+      timeseriesPanel({
+        title: 'Redis rejected connections',
+        description: `Connections Redis refused per second because maxclients was reached (${redisServer.rejectedConnections}). Zero in a healthy run; RedisRejectingConnections fires on any.`,
+        unit: 'suffix: conn/s',
+        queries: [{ expr: perSecond(redisServer.rejectedConnections), legend: '{{instance}}' }],
+        min: 0,
+        width: 6,
+      }),
+      timeseriesPanel({
+        title: 'Redis evicted and expired keys',
+        description: `Keys removed per second: evicted to stay under maxmemory (${redisServer.evictedKeys}; normal for a full LRU cache, a cause to look at when CacheHitRatioLow fires) and expired at the end of their TTL (${redisServer.expiredKeys}; the cache's TTLs at work).`,
+        unit: 'suffix: keys/s',
+        queries: [
+          { expr: perSecond(redisServer.evictedKeys), legend: '{{instance}} evicted' },
+          { expr: perSecond(redisServer.expiredKeys), legend: '{{instance}} expired' },
+        ],
+        min: 0,
+        width: 6,
+      }),
+      timeseriesPanel({
+        title: 'Redis commands per second',
+        description: `Commands Redis executed per second (${redisServer.commandsProcessed}): the service's GET, SET and invalidations, plus the exporter's INFO on every scrape.`,
+        unit: 'ops',
+        queries: [{ expr: perSecond(redisServer.commandsProcessed), legend: '{{instance}}' }],
+        min: 0,
+        width: 6,
       }),
     ],
   };

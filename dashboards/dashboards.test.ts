@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import rawConfig from '../perfstack.config.js';
 import { parseConfig, type PerfstackConfig, type PerfstackConfigInput } from '../config/index.js';
-import { cache, dbClient, http, k6, k6Browser, metricNames, node, nodejs, pgServer, recorded, regression, rum, substituteGrafanaVariables } from '../metrics/index.js';
+import { cache, dbClient, http, k6, k6Browser, metricNames, node, nodejs, pgServer, recorded, redisServer, regression, rum, substituteGrafanaVariables } from '../metrics/index.js';
 import { DASHBOARD_UIDS, dashboardQueries, generateDashboards, lintDashboard } from './index.js';
 
 type Json = Record<string, any>;
@@ -126,12 +126,32 @@ describe('service overview', () => {
 
   it('has a row per service with RED panels and the SLA lines', () => {
     const rows = (service.panels as Json[]).filter((p) => p.type === 'row').map((p) => p.title);
-    expect(rows).toEqual(['Reference API (api)', 'Search (search)', 'Read cache (Redis)']);
+    expect(rows).toEqual(['Reference API (api)', 'Search (search)', 'Read cache (Redis)', 'Redis server']);
     expect(thresholdValues(panelTitled(service, 'Reference API: request rate by route'))).toEqual([null, 100]);
     expect(thresholdValues(panelTitled(service, 'Reference API: error ratio (5xx) by route'))).toEqual([null, 0.001, 0.01]);
     expect(thresholdValues(panelTitled(service, 'Reference API: p95 latency by route'))).toEqual([null, 0.5]);
     expect(thresholdValues(panelTitled(service, 'Search: p50 latency by route'))).toEqual([null, 0.4]);
     expect(thresholdValues(panelTitled(service, 'Reference API: availability'))).toEqual([null, 0.999]);
+  });
+
+  it('has a Redis server row from redis_exporter, selectable by the job variable', () => {
+    const titles = ['Redis up', 'Redis memory used and maxmemory', 'Redis keyspace hit ratio', 'Redis clients, connected and blocked', 'Redis rejected connections', 'Redis evicted and expired keys', 'Redis commands per second'];
+    const units = titles.map((title) => panelTitled(service, title).fieldConfig.defaults.unit);
+    expect(units).toEqual(['none', 'bytes', 'percentunit', 'short', 'suffix: conn/s', 'suffix: keys/s', 'ops']);
+    for (const title of titles) {
+      const panel = panelTitled(service, title);
+      expect(panel.description, title).toMatch(/redis_/);
+      for (const target of panel.targets as Json[]) expect(target.expr, title).toContain('job=~"$job", instance=~"$instance"');
+    }
+    // maxmemory 0 means no limit: that series is filtered out, so only the used line is drawn.
+    const memory = panelTitled(service, 'Redis memory used and maxmemory').targets as Json[];
+    expect(memory.map((t) => t.expr)).toEqual([
+      'sum by (instance) (redis_memory_used_bytes{job=~"$job", instance=~"$instance"})',
+      'sum by (instance) (redis_memory_max_bytes{job=~"$job", instance=~"$instance"}) > 0',
+    ]);
+    // The job variable offers redis_exporter's job next to the services'.
+    const job = (service.templating.list as Json[]).find((v) => v.name === 'job');
+    expect(job?.query).toContain('redis_up');
   });
 
   it('has a read-cache row with the hit-ratio floor and both search SLA lines from the cache config', () => {
@@ -273,6 +293,8 @@ describe('metric contract', () => {
       cache.requests,
       cache.errors,
       cache.up,
+      // The Redis server, from redis_exporter.
+      ...Object.values(redisServer),
       ...[cache.operationDuration, cache.searchDuration].map((h) => `${h}_bucket`),
       ...['lcp', 'fcp', 'inp', 'cls', 'ttfb'].map((vital) => `${k6Browser.webVitalPrefix}_${vital}_p95`),
     ]);

@@ -44,6 +44,9 @@ function scrapeTargets(config: PerfstackConfig): Map<string, ScrapeTarget> {
   // node_exporter runs as a DaemonSet with no Service of its own: scrape its pods (labels of the
   // prometheus-community chart).
   targets.set(INFRASTRUCTURE_JOBS.nodeExporter, { kind: 'PodMonitor', selector: { 'app.kubernetes.io/name': 'prometheus-node-exporter' }, port: 'metrics' });
+  // redis_exporter next to the cache's Redis, as the prometheus-community prometheus-redis-exporter
+  // chart deploys it: a Service labelled app=prometheus-redis-exporter, port "redis-exporter".
+  targets.set(INFRASTRUCTURE_JOBS.redis, { kind: 'ServiceMonitor', selector: { app: 'prometheus-redis-exporter' }, port: 'redis-exporter' });
   // The governing Services prometheus-operator creates for every Prometheus and Alertmanager.
   targets.set(INFRASTRUCTURE_JOBS.prometheus, { kind: 'ServiceMonitor', selector: { 'operated-prometheus': 'true' }, port: 'web' });
   targets.set(INFRASTRUCTURE_JOBS.alertmanager, { kind: 'ServiceMonitor', selector: { 'operated-alertmanager': 'true' }, port: 'web' });

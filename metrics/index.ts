@@ -7,6 +7,8 @@ export const INFRASTRUCTURE_JOBS = {
   nodeExporter: 'node',
   prometheus: 'prometheus',
   alertmanager: 'alertmanager',
+  /** redis_exporter in front of the read cache's Redis server. */
+  redis: 'redis',
 } as const;
 
 /** Histogram buckets of the HTTP server duration, in seconds (Prometheus defaults). */
@@ -150,6 +152,31 @@ export const probe = {
   success: 'probe_success',
   duration: 'probe_duration_seconds',
   httpStatus: 'probe_http_status_code',
+} as const;
+
+/**
+ * The Redis server itself, from redis_exporter (oliver006/redis_exporter, Debian's
+ * prometheus-redis-exporter 1.45): its names, so dashboards and rules work against any deployment of it.
+ */
+export const redisServer = {
+  /** Gauge: 1 when the exporter's last scrape reached Redis, else 0. */
+  up: 'redis_up',
+  /** Gauge: bytes Redis has allocated (INFO used_memory). */
+  memoryUsed: 'redis_memory_used_bytes',
+  /** Gauge: the maxmemory setting; 0 means no limit. */
+  memoryMax: 'redis_memory_max_bytes',
+  connectedClients: 'redis_connected_clients',
+  /** Gauge: clients waiting in a blocking call (BLPOP and friends). */
+  blockedClients: 'redis_blocked_clients',
+  /** Counter: connections refused because maxclients was reached. */
+  rejectedConnections: 'redis_rejected_connections_total',
+  /** Counter: keys removed to stay under maxmemory (the maxmemory-policy). */
+  evictedKeys: 'redis_evicted_keys_total',
+  /** Counter: keys removed because their TTL passed. */
+  expiredKeys: 'redis_expired_keys_total',
+  keyspaceHits: 'redis_keyspace_hits_total',
+  keyspaceMisses: 'redis_keyspace_misses_total',
+  commandsProcessed: 'redis_commands_processed_total',
 } as const;
 
 /** Histogram buckets of cache (Redis) operations, in seconds: a loopback round trip is well under 1 ms. */

@@ -63,6 +63,29 @@ export function blackboxLaunch(options: { configFile: string; port: number }): B
   };
 }
 
+/** Seconds redis_exporter waits for Redis: well inside Prometheus's 10 s scrape timeout, so a hung Redis reads as redis_up 0, not a failed scrape. */
+export const REDIS_EXPORTER_CONNECTION_TIMEOUT = '3s';
+
+/** Debian's prometheus-redis-exporter (oliver006/redis_exporter 1.45, MIT), watching one Redis server. */
+export function redisExporterLaunch(options: { port: number; redisUrl: string }): BinaryLaunch {
+  if (!/^rediss?:\/\/[^/\s]+/.test(options.redisUrl)) {
+    throw new Error(`redisExporterLaunch: redisUrl must be redis://HOST:PORT (or rediss://), got ${JSON.stringify(options.redisUrl)}`);
+  }
+  return {
+    command: 'prometheus-redis-exporter',
+    args: [
+      `-web.listen-address=127.0.0.1:${options.port}`,
+      `-redis.addr=${options.redisUrl}`,
+      `-connection-timeout=${REDIS_EXPORTER_CONNECTION_TIMEOUT}`,
+      // Keep its own scrape cheap: Redis's INFO only, no Go runtime series. Key scans
+      // (-check-keys), client lists and config metrics stay off, as they are by default.
+      '-redis-only-metrics',
+    ],
+    // Answers "ok" once it listens, whether Redis is up or not (redis_up says that).
+    readyPath: '/health',
+  };
+}
+
 /**
  * Debian's single-node VictoriaMetrics: the long-term store Prometheus remote-writes to
  * (/api/v1/write), serving the Prometheus query API on the same port.

@@ -31,8 +31,14 @@ export const TOOL_GROUPS = {
     { name: 'pg_stat_statements and pg_trgm', provides: '/usr/share/postgresql/15/extension/pg_trgm.control', aptPackage: 'postgresql-contrib' },
     { name: 'postgres_exporter', provides: '/usr/bin/prometheus-postgres-exporter', aptPackage: 'prometheus-postgres-exporter' },
   ],
-  // The reference service's cache in front of search and entity reads.
-  redis: [{ name: 'redis-server', provides: '/usr/bin/redis-server', aptPackage: 'redis-server' }],
+  // The reference service's cache in front of search and entity reads, and the exporter that watches
+  // the server itself (memory, evictions, clients). Under systemd the package starts its own service
+  // on :9121, as prometheus-node-exporter does on :9100: perfstack leaves both alone, runs the binary
+  // with its own flags, and takes another port when the default is busy.
+  redis: [
+    { name: 'redis-server', provides: '/usr/bin/redis-server', aptPackage: 'redis-server' },
+    { name: 'redis_exporter', provides: '/usr/bin/prometheus-redis-exporter', aptPackage: 'prometheus-redis-exporter' },
+  ],
   // The opt-in long-term store (`perfstack start --long-term-store`); vmalert evaluates the rules there.
   longTermStore: [
     { name: 'VictoriaMetrics', provides: '/usr/bin/victoria-metrics', aptPackage: 'victoria-metrics' },

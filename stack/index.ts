@@ -11,7 +11,7 @@ export { TEXTFILE_FOLDER, startNativeStack, stopNativeStack, readStackState, isO
 export type { Component, ComponentName, NativeStack, NativeStackOptions, NativeStackUrls } from './native.js';
 export { postgresCluster, postgresIds, DEFAULT_PG_BIN_DIR, POSTGRES_USER } from './postgres.js';
 export type { PostgresCluster, PostgresClusterOptions, PostgresStopMode } from './postgres.js';
-export { prometheusLaunch, alertmanagerLaunch, nodeExporterLaunch, blackboxLaunch, victoriaMetricsLaunch, vmalertLaunch } from './binaries.js';
+export { prometheusLaunch, alertmanagerLaunch, nodeExporterLaunch, blackboxLaunch, redisExporterLaunch, REDIS_EXPORTER_CONNECTION_TIMEOUT, victoriaMetricsLaunch, vmalertLaunch } from './binaries.js';
 export type { BinaryLaunch } from './binaries.js';
 export { redisLaunch, redisUrl, redisAnswers, startRedisServer, REDIS_BINARY } from './redis.js';
 export type { RedisLaunchOptions } from './redis.js';

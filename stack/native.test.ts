@@ -55,7 +55,7 @@ describe('native stack', () => {
   });
 
   it('starts every component, in order, each answering', async () => {
-    expect(first.components.map((c) => c.name)).toEqual(['postgres', 'redis', 'app', 'pg-stats', 'node-exporter', 'blackbox', 'slack-capture', 'alertmanager', 'prometheus']);
+    expect(first.components.map((c) => c.name)).toEqual(['postgres', 'redis', 'app', 'pg-stats', 'node-exporter', 'blackbox', 'redis-exporter', 'slack-capture', 'alertmanager', 'prometheus']);
     expect(first.seeded).toBe(true);
     for (const c of first.components) expect(isGone(c.pid), c.name).toBe(false);
     // The app caches in the stack's Redis (loopback, started before it).
@@ -65,6 +65,12 @@ describe('native stack', () => {
     expect((await fetch(`${first.urls.app}/health`)).status).toBe(200);
     expect((await fetch(`${first.urls.app}/health/database`)).status).toBe(200);
     expect(await (await fetch(`${first.urls.pgStats}/metrics`)).text()).toMatch(/^pg_up(\{[^}]*\})? 1$/m);
+    // redis_exporter watches the stack's own Redis, on loopback only.
+    const redisMetrics = await (await fetch(`${first.urls.redisExporter}/metrics`)).text();
+    expect(redisMetrics).toMatch(/^redis_up 1$/m);
+    expect(redisMetrics).toMatch(/^redis_instance_info\{[^}]*tcp_port="(\d+)"/m);
+    expect(/tcp_port="(\d+)"/.exec(redisMetrics)?.[1]).toBe(new URL(first.urls.redis).port);
+    expect(first.urls.redisExporter).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
     // Seeded once with the small dataset, through the URL kept in the secrets folder.
     const client = new pg.Client({ connectionString: readFileSync(first.files.databaseUrl, 'utf8').trim() });
@@ -107,8 +113,8 @@ describe('native stack', () => {
     await outsider.end().catch(() => undefined);
   });
 
-  it('points Prometheus at the real ports: the app, pg-stats and node targets come up', async () => {
-    const wanted = ['perfstack-app', 'pg-stats', 'node', 'blackbox'];
+  it('points Prometheus at the real ports: the app, pg-stats, node, blackbox and redis targets come up', async () => {
+    const wanted = ['perfstack-app', 'pg-stats', 'node', 'blackbox', 'redis'];
     let health: Record<string, string> = {};
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
@@ -195,8 +201,8 @@ describe('native stack failing half-way', () => {
     expect(error?.message).toMatch(/^slack-capture failed: exited \(3\) before it was ready; last lines of .*slack-capture\.log:\ncapture: cannot bind/);
 
     const recorded = readStackState(stateDir).components;
-    expect(recorded.map((c) => c.name)).toEqual(['postgres', 'redis', 'app', 'pg-stats', 'node-exporter', 'blackbox']);
-    expect(await stopNativeStack(stateDir, () => undefined)).toBe(6);
+    expect(recorded.map((c) => c.name)).toEqual(['postgres', 'redis', 'app', 'pg-stats', 'node-exporter', 'blackbox', 'redis-exporter']);
+    expect(await stopNativeStack(stateDir, () => undefined)).toBe(7);
     for (const c of recorded) expect(isGone(c.pid), `${c.name} pid ${c.pid}`).toBe(true);
   });
 });

@@ -11,7 +11,7 @@ import { migrate, seed, type SeedSize } from '../app/index.js';
 import { renderYaml, type GeneratedFile, type PerfstackConfig } from '../config/index.js';
 import { freePort } from './process.js';
 import { longTermStoreWriteUrl, prometheusConfig } from './prometheus-config.js';
-import { alertmanagerLaunch, blackboxLaunch, nodeExporterLaunch, prometheusLaunch, victoriaMetricsLaunch, type BinaryLaunch } from './binaries.js';
+import { alertmanagerLaunch, blackboxLaunch, nodeExporterLaunch, prometheusLaunch, redisExporterLaunch, victoriaMetricsLaunch, type BinaryLaunch } from './binaries.js';
 import { blackboxConfig, HEALTH_PATH } from '../alerts/index.js';
 import { POSTGRES_USER, postgresCluster, type PostgresCluster } from './postgres.js';
 import { redisAnswers, redisLaunch, redisUrl } from './redis.js';
@@ -26,7 +26,7 @@ import { redisAnswers, redisLaunch, redisUrl } from './redis.js';
 //   state/secrets/*              mode 600: postgres_password, database_url, store_url, role passwords, admin_token, slack_api_url
 
 /** Start order; `down` stops in the reverse order. */
-export const NATIVE_COMPONENTS = ['postgres', 'redis', 'app', 'pg-stats', 'node-exporter', 'blackbox', 'slack-capture', 'alertmanager', 'victoria-metrics', 'prometheus'] as const;
+export const NATIVE_COMPONENTS = ['postgres', 'redis', 'app', 'pg-stats', 'node-exporter', 'blackbox', 'redis-exporter', 'slack-capture', 'alertmanager', 'victoria-metrics', 'prometheus'] as const;
 export type ComponentName = (typeof NATIVE_COMPONENTS)[number];
 
 /** Ports tried first; a taken one falls back to a free port (and the log says so). */
@@ -37,6 +37,7 @@ export const DEFAULT_NATIVE_PORTS: Readonly<Record<ComponentName, number>> = {
   'pg-stats': 9187,
   'node-exporter': 9100,
   blackbox: 9115,
+  'redis-exporter': 9121,
   'slack-capture': 9099,
   alertmanager: 9093,
   'victoria-metrics': 8428,
@@ -64,7 +65,7 @@ export interface Component {
   dataDir?: string;
   /** app and pg-stats: the PostgreSQL port they were started against. */
   databasePort?: number;
-  /** app: the Redis port it caches in. */
+  /** app and redis-exporter: the Redis port they were started against. */
   redisPort?: number;
 }
 
@@ -107,6 +108,8 @@ export interface NativeStackUrls {
   nodeExporter: string;
   /** The blackbox exporter that probes each service's health endpoint. */
   blackbox: string;
+  /** redis_exporter, watching the read cache's Redis server. */
+  redisExporter: string;
   alertmanager: string;
   prometheus: string;
   /** Prometheus's remote-write receiver, where k6 pushes its results. */
@@ -419,12 +422,12 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
   const ensure = async (
     name: ComponentName,
     build: (port: number) => Omit<LaunchSpec, 'name' | 'port'>,
-    how: { stale?: (c: Component) => boolean; port?: number } = {},
+    how: { stale?: (c: Component) => boolean; port?: number; moved?: string } = {},
   ) => {
     const { stale } = how;
     const existing = running.get(name);
     if (existing && stale?.(existing)) {
-      log(`${name.padEnd(14)} restarting (pid ${existing.pid}): the database moved`);
+      log(`${name.padEnd(14)} restarting (pid ${existing.pid}): ${how.moved ?? 'the database'} moved`);
       await stopByPid(existing);
       running.delete(name);
       save();
@@ -556,7 +559,7 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
       match: ['app'],
       extra: { databasePort: pgPort, redisPort: redis.port },
     }),
-    { stale: (c) => movedDatabase(c) || c.redisPort !== redis.port },
+    { stale: (c) => movedDatabase(c) || c.redisPort !== redis.port, moved: 'the database or Redis' },
   );
   const pgStats = await ensure(
     'pg-stats',
@@ -577,6 +580,12 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
   writeFileSync(`${blackboxFile}.tmp`, renderYaml(blackboxConfig()));
   renameSync(`${blackboxFile}.tmp`, blackboxFile);
   const blackbox = await ensure('blackbox', (port) => blackboxLaunch({ configFile: blackboxFile, port }));
+  // The Redis server itself (memory, evictions, clients); follows Redis when its port changes.
+  const redisExporter = await ensure(
+    'redis-exporter',
+    (port) => ({ ...redisExporterLaunch({ port, redisUrl: redis.url }), extra: { redisPort: redis.port } }),
+    { stale: (c) => c.redisPort !== redis.port, moved: 'Redis' },
+  );
 
   const slackUrlFile = join(secrets, 'slack_api_url');
   let slackUrl = options.slackWebhookUrl;
@@ -623,6 +632,7 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
     prometheus: `127.0.0.1:${prometheusPort}`,
     alertmanager: `127.0.0.1:${alertmanager.port}`,
     blackbox: `127.0.0.1:${blackbox.port}`,
+    redisExporter: `127.0.0.1:${redisExporter.port}`,
     // Availability as clients see it: every service's health endpoint, probed over loopback.
     probeUrls: Object.fromEntries(config.services.map((s) => [s.name, `${app.url}${HEALTH_PATH}`])),
     ...(longTermStore ? { longTermStore: longTermStore.write } : {}),
@@ -648,6 +658,7 @@ export async function startNativeStack(config: PerfstackConfig, options: NativeS
       pgStats: pgStats.url,
       nodeExporter: nodeExporter.url,
       blackbox: blackbox.url,
+      redisExporter: redisExporter.url,
       alertmanager: alertmanager.url,
       prometheus: prometheus.url,
       prometheusRemoteWrite: `${prometheus.url}/api/v1/write`,

@@ -11,6 +11,8 @@ export interface StackTargets {
   nodeExporter: string;
   prometheus: string;
   alertmanager: string;
+  /** host:port of redis_exporter (the read cache's Redis server); without it there is no redis job. */
+  redisExporter?: string;
   /** host:port of the blackbox exporter; without it there is no probe job. */
   blackbox?: string;
   /** Health URL the blackbox exporter probes, per service name. */
@@ -41,6 +43,7 @@ export function composeTargets(config: PerfstackConfig): StackTargets {
     nodeExporter: 'host.docker.internal:9100',
     prometheus: 'localhost:9090',
     alertmanager: 'alertmanager:9093',
+    redisExporter: 'redis-exporter:9121',
     blackbox: 'blackbox-exporter:9115',
     probeUrls: Object.fromEntries(config.services.map((s) => [s.name, `http://${s.scrapeTarget ?? `${s.job}:8080`}${HEALTH_PATH}`])),
     ...(config.longTermStore.enabled ? { longTermStore: longTermStoreWriteUrl(config, COMPOSE_VICTORIA_METRICS_URL) } : {}),
@@ -117,6 +120,7 @@ export function prometheusConfig(config: PerfstackConfig, targets: StackTargets,
       job(INFRASTRUCTURE_JOBS.nodeExporter, targets.nodeExporter),
       job(INFRASTRUCTURE_JOBS.prometheus, targets.prometheus),
       job(INFRASTRUCTURE_JOBS.alertmanager, targets.alertmanager),
+      ...(targets.redisExporter ? [job(INFRASTRUCTURE_JOBS.redis, targets.redisExporter)] : []),
       ...blackboxJob(targets),
     ],
   };

@@ -78,7 +78,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the core services with pinned images, healthchecks and loopback-only ports', () => {
-    for (const name of ['prometheus', 'alertmanager', 'grafana', 'postgres', 'redis', 'node-exporter', 'blackbox-exporter']) {
+    for (const name of ['prometheus', 'alertmanager', 'grafana', 'postgres', 'redis', 'redis-exporter', 'node-exporter', 'blackbox-exporter']) {
       const service = compose.services[name];
       expect(service, name).toBeDefined();
       expect(service?.image, name).toMatch(/^[\w./-]+:v?\d+\.\d+[\w.-]*$/);
@@ -216,6 +216,14 @@ describe('docker-compose.yml', () => {
     expect(services['blackbox-exporter']?.image).toMatch(/^prom\/blackbox-exporter:v\d+\.\d+\.\d+$/);
     expect(prometheusYml).toContain('job_name: blackbox');
     expect(prometheusYml).toContain('http://perfstack-app:8080/health');
+
+    // redis_exporter (MIT; the release Debian ships) watches the compose Redis, scraped as job redis.
+    const redisExporter = services['redis-exporter'];
+    expect(redisExporter?.image).toBe('oliver006/redis_exporter:v1.45.0');
+    expect(redisExporter?.command).toContain('-redis.addr=redis://redis:6379');
+    expect(compose.services['redis-exporter']?.ports).toEqual(['127.0.0.1:9121:9121']);
+    expect(redisExporter?.depends_on?.redis?.condition).toBe('service_healthy');
+    expect(prometheusYml).toMatch(/job_name: redis\n\s+static_configs:\n\s+- targets:\n\s+- redis-exporter:9121/);
 
     // Retention from the config, covering the longest SLO window plus margin.
     const config = parseConfig(defaults);

@@ -12,6 +12,7 @@ import { slaRuleFile } from './sla.js';
 import { sloRuleFile } from './slo.js';
 import { metaRuleFile } from './meta.js';
 import { cacheRuleFile } from './cache.js';
+import { redisRuleFile } from './redis.js';
 import { frontendRuleFile } from './frontend.js';
 
 export { runbookAnchor, alertId, dashboardUrl } from './alert.js';
@@ -32,7 +33,7 @@ export const RULE_TESTS_DIR = 'provisioning/prometheus/tests';
 
 /** Every rule file, recording rules first (the alert files read their series). */
 export function ruleFiles(config: PerfstackConfig): RuleFile[] {
-  return [recordingRuleFile, slaRuleFile, sloRuleFile, databaseRuleFile, hostRuleFile, capacityRuleFile, regressionRuleFile, cacheRuleFile, frontendRuleFile, metaRuleFile].map((build) => build(config));
+  return [recordingRuleFile, slaRuleFile, sloRuleFile, databaseRuleFile, hostRuleFile, capacityRuleFile, regressionRuleFile, cacheRuleFile, redisRuleFile, frontendRuleFile, metaRuleFile].map((build) => build(config));
 }
 
 /** Every alert the rule files define, with its labels, annotations and test fixtures. */

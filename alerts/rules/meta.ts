@@ -35,7 +35,7 @@ interface JobTarget {
   what: string;
   severity: Severity;
   team: string;
-  /** Jobs with their own, more specific down alert (pg-stats: DatabaseExporterDown). */
+  /** Jobs with their own, more specific down alert (pg-stats: DatabaseExporterDown; redis: RedisDown). */
   ownDownAlert?: boolean;
 }
 
@@ -53,6 +53,8 @@ export function scrapeJobs(config: PerfstackConfig): JobTarget[] {
     })),
     { job: INFRASTRUCTURE_JOBS.pgStats, what: 'PostgreSQL statistics', severity: 'warning', team: config.database.team, ownDownAlert: true },
     { job: INFRASTRUCTURE_JOBS.nodeExporter, what: 'host metrics and the regression verdicts', severity: 'warning', team: config.host.team },
+    // RedisDown (rules/redis.ts) covers the exporter unreachable as well as Redis itself.
+    { job: INFRASTRUCTURE_JOBS.redis, what: 'the Redis server’s own metrics (memory, evictions, clients)', severity: 'warning', team: config.cache.team, ownDownAlert: true },
     { job: INFRASTRUCTURE_JOBS.prometheus, what: 'Prometheus’s own metrics: the self-monitoring alerts are blind', severity: 'warning', team: config.host.team },
     // Without Alertmanager nothing reaches anyone: the Watchdog's heartbeat stopping is the backstop.
     { job: INFRASTRUCTURE_JOBS.alertmanager, what: 'Alertmanager: notifications are not delivered', severity: 'critical', team: config.host.team },

@@ -1,6 +1,7 @@
 // The end-to-end tests' stack, composed in-process on loopback:
 //
 //   PostgreSQL 15 (seeded small) ─► reference service (in-process, fault switch) ─┐
+//   redis-server (the read cache) ─► redis_exporter (child) ──────────────────────┤
 //                                  pg-stats exporter (in-process) ─────────────────┤ scraped every 1 s
 //                                  node_exporter (optional child) ─────────────────┤
 //   blackbox exporter (optional child; probes each service's /health) ────────────┤
@@ -18,11 +19,12 @@ import { parseConfig, renderYaml, type PerfstackConfig } from '../../config/inde
 import { BLACKBOX_JOB, blackboxConfig, generateRules, HEALTH_PATH, startSlackCapture, writeAlertmanagerConfig, type SlackCapture } from '../../alerts/index.js';
 import { DEMO_USER, startApp, type RunningApp } from '../../app/index.js';
 import { startPgStatsExporter, type PgStatsExporter } from '../../exporters/index.js';
-import { alertmanagerLaunch, blackboxLaunch, freePort, nodeExporterLaunch, prometheusConfig, prometheusLaunch, startLaunch, startRedisServer, redisUrl, victoriaMetricsLaunch, type RunningProcess } from '../../stack/index.js';
+import { alertmanagerLaunch, blackboxLaunch, freePort, nodeExporterLaunch, prometheusConfig, prometheusLaunch, redisExporterLaunch, startLaunch, startRedisServer, redisUrl, victoriaMetricsLaunch, type RunningProcess } from '../../stack/index.js';
 import type { TestPostgres } from './postgres.js';
 import { startSeededPostgres } from './seeded-postgres.js';
 import { waitUntil } from './wait.js';
 import { runScenario, type RunScenarioResult } from '../../k6/index.js';
+import { INFRASTRUCTURE_JOBS } from '../../metrics/index.js';
 
 // Polling lives in ./wait.ts (the service tests use it without this module's imports); the e2e tests import it from here.
 export { waitUntil };
@@ -62,6 +64,9 @@ export interface E2eStack {
   postgres: TestPostgres;
   app: RunningApp;
   pgStats: PgStatsExporter;
+  redis: RunningProcess;
+  /** redis_exporter against the stack's Redis (the Redis server row and the redis rules read it). */
+  redisExporter: RunningProcess;
   prometheus: RunningProcess;
   prometheusUrl: string;
   nodeExporter?: RunningProcess;
@@ -95,6 +100,9 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
     stops.push(() => app.stop());
     const pgStats = await startPgStatsExporter({ databaseUrl: postgres.url, port: 0, config, log: () => undefined });
     stops.push(() => pgStats.stop());
+    const redisExporterPort = await freePort();
+    const redisExporter = await startLaunch('redis-exporter', redisExporterPort, redisExporterLaunch({ port: redisExporterPort, redisUrl: redisUrl(redisPort) }));
+    stops.push(() => redisExporter.stop());
 
     let nodeExporter: RunningProcess | undefined;
     let nodeTarget = '127.0.0.1:1';
@@ -160,6 +168,7 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
             nodeExporter: nodeTarget,
             prometheus: `127.0.0.1:${prometheusPort}`,
             alertmanager: alertmanagerTarget,
+            redisExporter: `127.0.0.1:${redisExporterPort}`,
             ...(blackboxTarget
               ? { blackbox: blackboxTarget, probeUrls: Object.fromEntries(config.services.map((s) => [s.name, `http://127.0.0.1:${app.port}${HEALTH_PATH}`])) }
               : {}),
@@ -179,7 +188,7 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
 
     // Prometheus answers /-/ready before its first scrape (target discovery is throttled to 5 s):
     // traffic sent before that would be folded into the first sample, and rate() would never see it.
-    const jobs = [...new Set(config.services.map((s) => s.job)), 'pg-stats', ...(nodeExporter ? ['node'] : [])];
+    const jobs = [...new Set(config.services.map((s) => s.job)), 'pg-stats', INFRASTRUCTURE_JOBS.redis, ...(nodeExporter ? ['node'] : [])];
     await waitUntil(
       `Prometheus has scraped ${jobs.join(', ')}`,
       async () => {
@@ -206,6 +215,8 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       postgres,
       app,
       pgStats,
+      redis,
+      redisExporter,
       prometheus,
       prometheusUrl,
       nodeExporter,
