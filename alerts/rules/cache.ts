@@ -12,7 +12,12 @@ import { equals, humanizers, promNumber, selector } from './format.js';
 const FIXTURE_JOB = { job: 'perfstack-app', instance: 'app:8080' };
 const FIXTURE_REQUESTS_PER_SAMPLE = 1000;
 /** The hit ratio is judged over 10m so a short burst of new queries does not decide it. */
-const HIT_RATIO_WINDOW = '10m';
+export const HIT_RATIO_WINDOW = '10m';
+/**
+ * A hit ratio stands on at least this many cached reads in the window: fewer are a handful of first
+ * reads of new keys (a smoke run, a quiet hour), which always miss, not a cache that fails to help.
+ */
+export const MIN_CACHED_READS = 100;
 /** Minutes Redis must be unreachable before CacheUnavailable fires: a restart takes seconds. */
 export const CACHE_UNAVAILABLE_FOR_MINUTES = 2;
 const ERRORS_FOR_MINUTES = 5;
@@ -27,6 +32,10 @@ function requestsSum(cache: string, result?: string, window = '5m'): string {
   return `sum by (job, ${labels.cache}) (rate(${names.requests}${selector(matchers)}[${window}]))`;
 }
 
+function requestsIncrease(cache: string, window: string): string {
+  return `sum by (job, ${labels.cache}) (increase(${names.requests}${selector([equals(labels.cache, cache)])}[${window}]))`;
+}
+
 /** Cached reads of `cache` with `hitRatio` of them hits, plus `errorRatio` of them failing in Redis. */
 function cacheTraffic(cache: string, hitRatio: number, samples: number, errorRatio = 0): InputSeries[] {
   const perSample = FIXTURE_REQUESTS_PER_SAMPLE;
@@ -37,7 +46,7 @@ function cacheTraffic(cache: string, hitRatio: number, samples: number, errorRat
   ];
 }
 
-function hitRatioAlerts(config: PerfstackConfig): AlertDefinition[] {
+export function hitRatioAlerts(config: PerfstackConfig): AlertDefinition[] {
   return CACHES.flatMap((cache) => {
     const minimum = config.cache[cache].minHitRatio;
     // 0 means "no floor": nothing can be below it.
@@ -50,7 +59,9 @@ function hitRatioAlerts(config: PerfstackConfig): AlertDefinition[] {
         severity: 'warning',
         team: config.cache.team,
         labels: { [labels.cache]: cache },
-        expr: `${requestsSum(cache, 'hit', HIT_RATIO_WINDOW)} / ${requestsSum(cache, undefined, HIT_RATIO_WINDOW)} < ${promNumber(minimum)}`,
+        expr:
+          `${requestsSum(cache, 'hit', HIT_RATIO_WINDOW)} / ${requestsSum(cache, undefined, HIT_RATIO_WINDOW)} < ${promNumber(minimum)}` +
+          ` and on(job, ${labels.cache}) ${requestsIncrease(cache, HIT_RATIO_WINDOW)} >= ${MIN_CACHED_READS}`,
         forMinutes: config.cache.hitRatioForMinutes,
         summary: `The ${cache} cache’s hit ratio is below ${humanizers.humanizePercentage(minimum)}`,
         description: `Only {{ $value | humanizePercentage }} of cached ${cache} reads of {{ $labels.job }} were answered from Redis over ${HIT_RATIO_WINDOW} (floor ${humanizers.humanizePercentage(minimum)}, cache.${cache}.minHitRatio): PostgreSQL carries the load the cache should take.`,
