@@ -21,6 +21,19 @@ export function slowQueryBucket(maxQuerySeconds: number): number {
 }
 
 /** Counters with `ratio` of their increase in `part` and the rest in `other`. */
+/**
+ * A ratio of scans or blocks stands on at least this much activity in its window; below it the
+ * database is idle, and a few sequential scans of small tables (which PostgreSQL rightly prefers) or
+ * a cold buffer cache right after a start decide nothing.
+ */
+export const MIN_TABLE_SCANS_PER_HOUR = 1000;
+export const MIN_BLOCK_ACCESSES_PER_10_MINUTES = 10_000;
+
+/** Both counters' increase over `window`, summed per database: the activity a ratio of them stands on. */
+function activity(first: string, second: string, window: string): string {
+  return `sum by (datname) (increase(${first}[${window}])) + sum by (datname) (increase(${second}[${window}]))`;
+}
+
 function splitCounters(part: string, other: string, ratio: number, samples: number, perSample = 1000): InputSeries[] {
   return [counter(part, FIXTURE_DATABASE, ratio * perSample, samples), counter(other, FIXTURE_DATABASE, (1 - ratio) * perSample, samples)];
 }
@@ -134,24 +147,25 @@ export function databaseAlerts(config: PerfstackConfig): AlertDefinition[] {
     alert({
       name: 'DatabaseIndexUsageLow',
       severity: 'ticket',
-      expr: `${recorded.indexUsage} < ${promNumber(db.indexUsage)}`,
+      expr: `${recorded.indexUsage} < ${promNumber(db.indexUsage)} and ${activity(pgServer.idxScan, pgServer.seqScan, '1h')} >= ${MIN_TABLE_SCANS_PER_HOUR}`,
       threshold: compare('<', db.indexUsage),
       forMinutes: 30,
       summary: `Index scans below ${humanizers.humanizePercentage(db.indexUsage)} of table scans`,
-      description: `Only {{ $value | humanizePercentage }} of table scans in database {{ $labels.datname }} used an index over the last hour (expected at least ${humanizers.humanizePercentage(db.indexUsage)}).`,
+      description: `Only {{ $value | humanizePercentage }} of table scans in database {{ $labels.datname }} used an index over the last hour (expected at least ${humanizers.humanizePercentage(db.indexUsage)}; judged from ${MIN_TABLE_SCANS_PER_HOUR} scans an hour).`,
       firing: (samples) => ({ series: splitCounters(pgServer.idxScan, pgServer.seqScan, indexFiring, samples), ...databaseResult, value: indexFiring }),
       quiet: (samples) => splitCounters(pgServer.idxScan, pgServer.seqScan, justAbove(db.indexUsage, 1), samples),
     }),
     alert({
       name: 'DatabaseCacheHitLow',
       severity: 'ticket',
-      expr: `${recorded.cacheHit} < ${promNumber(db.cacheHit)}`,
+      expr: `${recorded.cacheHit} < ${promNumber(db.cacheHit)} and ${activity(pgServer.blksHit, pgServer.blksRead, '10m')} >= ${MIN_BLOCK_ACCESSES_PER_10_MINUTES}`,
       threshold: compare('<', db.cacheHit),
       forMinutes: 15,
       summary: `Buffer cache hit ratio below ${humanizers.humanizePercentage(db.cacheHit)}`,
-      description: `Database {{ $labels.datname }} found {{ $value | humanizePercentage }} of blocks in the buffer cache over 10 minutes (expected at least ${humanizers.humanizePercentage(db.cacheHit)}).`,
-      firing: (samples) => ({ series: splitCounters(pgServer.blksHit, pgServer.blksRead, cacheFiring, samples), ...databaseResult, value: cacheFiring }),
-      quiet: (samples) => splitCounters(pgServer.blksHit, pgServer.blksRead, justAbove(db.cacheHit, 1), samples),
+      description: `Database {{ $labels.datname }} found {{ $value | humanizePercentage }} of blocks in the buffer cache over 10 minutes (expected at least ${humanizers.humanizePercentage(db.cacheHit)}; judged from ${MIN_BLOCK_ACCESSES_PER_10_MINUTES} block reads in 10 minutes).`,
+      // Ten times the block accesses the guard asks for, so it holds from the first minutes of the window.
+      firing: (samples) => ({ series: splitCounters(pgServer.blksHit, pgServer.blksRead, cacheFiring, samples, MIN_BLOCK_ACCESSES_PER_10_MINUTES), ...databaseResult, value: cacheFiring }),
+      quiet: (samples) => splitCounters(pgServer.blksHit, pgServer.blksRead, justAbove(db.cacheHit, 1), samples, MIN_BLOCK_ACCESSES_PER_10_MINUTES),
     }),
     // Two failures, two alerts: PostgreSQL itself down pages; the exporter down only blinds us.
     alert({
