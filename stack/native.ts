@@ -98,10 +98,10 @@ export interface NativeStackOptions {
   log?: (line: string) => void;
 }
 
-/** Where everything answers: the hook point for whatever runs against the stack (k6 scenarios). */
 /** Under the state folder: node_exporter's textfile collector reads *.prom files from here. */
 export const TEXTFILE_FOLDER = 'textfile';
 
+/** Where everything answers: the hook point for whatever runs against the stack (k6 scenarios). */
 export interface NativeStackUrls {
   app: string;
   pgStats: string;
