@@ -1,5 +1,5 @@
 import type { PerfstackConfig } from '../config/index.js';
-import { cache, redisServer } from '../metrics/index.js';
+import { cache, INFRASTRUCTURE_JOBS, redisServer } from '../metrics/index.js';
 import {
   JOB_AND_INSTANCE,
   formatNumber,
@@ -99,9 +99,13 @@ export function cacheSection(config: PerfstackConfig): Section {
  * rejected connections, evictions and expiries, keyspace hit ratio, commands. The row below the read
  * cache's: the service's view first, then the server's.
  */
+/** The redis_exporter job (relabelled to it in Kubernetes too). */
+const REDIS_JOB = [`job="${INFRASTRUCTURE_JOBS.redis}"`];
+
 export function redisServerSection(): Section {
-  const perInstance = (metric: string, extra: string[] = []) => sumBy(['instance'], selector(metric, [...JOB_AND_INSTANCE, ...extra]));
-  const perSecond = (metric: string) => sumBy(['instance'], rate(selector(metric, JOB_AND_INSTANCE)));
+  // Its own job, not $job and $instance: those pick the services, and Redis serves them all.
+  const perInstance = (metric: string, extra: string[] = []) => sumBy(['instance'], selector(metric, [...REDIS_JOB, ...extra]));
+  const perSecond = (metric: string) => sumBy(['instance'], rate(selector(metric, REDIS_JOB)));
   const hits = perSecond(redisServer.keyspaceHits);
   return {
     title: 'Redis server',
@@ -110,7 +114,7 @@ export function redisServerSection(): Section {
         title: 'Redis up',
         description: `${redisServer.up} per instance, from redis_exporter: 1 while the exporter reaches Redis, 0 while it cannot (the service then reads from PostgreSQL). No value: the exporter itself is not scraped. The RedisDown alert watches both.`,
         unit: 'none',
-        queries: [{ expr: sumBy(['instance'], selector(redisServer.up, JOB_AND_INSTANCE), 'min'), legend: '{{instance}}', instant: true }],
+        queries: [{ expr: sumBy(['instance'], selector(redisServer.up, REDIS_JOB), 'min'), legend: '{{instance}}', instant: true }],
         thresholds: lowerLimit(1),
         reduce: 'lastNotNull',
         width: 6,

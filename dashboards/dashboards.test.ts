@@ -134,24 +134,27 @@ describe('service overview', () => {
     expect(thresholdValues(panelTitled(service, 'Reference API: availability'))).toEqual([null, 0.999]);
   });
 
-  it('has a Redis server row from redis_exporter, selectable by the job variable', () => {
+  it('has a Redis server row from redis_exporter, on its own job whatever services $job picks', () => {
     const titles = ['Redis up', 'Redis memory used and maxmemory', 'Redis keyspace hit ratio', 'Redis clients, connected and blocked', 'Redis rejected connections', 'Redis evicted and expired keys', 'Redis commands per second'];
     const units = titles.map((title) => panelTitled(service, title).fieldConfig.defaults.unit);
     expect(units).toEqual(['none', 'bytes', 'percentunit', 'short', 'suffix: conn/s', 'suffix: keys/s', 'ops']);
     for (const title of titles) {
       const panel = panelTitled(service, title);
       expect(panel.description, title).toMatch(/redis_/);
-      for (const target of panel.targets as Json[]) expect(target.expr, title).toContain('job=~"$job", instance=~"$instance"');
+      for (const target of panel.targets as Json[]) {
+        expect(target.expr, title).toContain('job="redis"');
+        expect(target.expr, title).not.toContain('$job');
+      }
     }
     // maxmemory 0 means no limit: that series is filtered out, so only the used line is drawn.
     const memory = panelTitled(service, 'Redis memory used and maxmemory').targets as Json[];
     expect(memory.map((t) => t.expr)).toEqual([
-      'sum by (instance) (redis_memory_used_bytes{job=~"$job", instance=~"$instance"})',
-      'sum by (instance) (redis_memory_max_bytes{job=~"$job", instance=~"$instance"}) > 0',
+      'sum by (instance) (redis_memory_used_bytes{job="redis"})',
+      'sum by (instance) (redis_memory_max_bytes{job="redis"}) > 0',
     ]);
-    // The job variable offers redis_exporter's job next to the services'.
+    // $job picks services only: Redis serves them all.
     const job = (service.templating.list as Json[]).find((v) => v.name === 'job');
-    expect(job?.query).toContain('redis_up');
+    expect(job?.query).not.toContain('redis_up');
   });
 
   it('has a read-cache row with the hit-ratio floor and both search SLA lines from the cache config', () => {

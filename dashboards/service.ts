@@ -1,6 +1,6 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import type { PerfstackConfig, ServiceConfig, SloConfig } from '../config/index.js';
-import { http, recorded, redisServer } from '../metrics/index.js';
+import { http, recorded } from '../metrics/index.js';
 import {
   BUDGET_REMAINING_THRESHOLDS,
   JOB_AND_INSTANCE,
@@ -146,8 +146,7 @@ export function serviceOverviewDashboard(config: PerfstackConfig): dashboard.Das
     title: 'Service overview',
     description: 'Rate, errors and duration per route for every configured service, with the SLA drawn on each panel.',
     tags: ['services', 'red'],
-    // Jobs of the services (request metrics) and of redis_exporter (the Redis server row).
-    variables: standardVariables(`{__name__=~"${REQUEST_COUNT}|${redisServer.up}"}`),
+    variables: standardVariables(REQUEST_COUNT),
     sections: [
       ...config.services.map((service) =>
         serviceSection(
