@@ -94,14 +94,14 @@ export function cacheSection(config: PerfstackConfig): Section {
   };
 }
 
+/** The redis_exporter job (relabelled to it in Kubernetes too). */
+const REDIS_JOB = [`job="${INFRASTRUCTURE_JOBS.redis}"`];
+
 /**
  * The Redis server itself, from redis_exporter (job "redis"): up, memory against maxmemory, clients,
  * rejected connections, evictions and expiries, keyspace hit ratio, commands. The row below the read
  * cache's: the service's view first, then the server's.
  */
-/** The redis_exporter job (relabelled to it in Kubernetes too). */
-const REDIS_JOB = [`job="${INFRASTRUCTURE_JOBS.redis}"`];
-
 export function redisServerSection(): Section {
   // Its own job, not $job and $instance: those pick the services, and Redis serves them all.
   const perInstance = (metric: string, extra: string[] = []) => sumBy(['instance'], selector(metric, [...REDIS_JOB, ...extra]));
