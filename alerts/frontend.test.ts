@@ -1,18 +1,16 @@
 // Front-end alerts beyond the generated promtool tests: the fixtures use the buckets the service
 // really publishes, and a poor p75 over too few page views stays quiet (the MIN_PAGE_VIEWS guard).
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { vitalHistograms } from '../app/rum/index.js';
 import { parseConfig } from '../config/index.js';
 import rawConfig from '../perfstack.config.js';
-import { runPromtool } from './promtool.js';
+import { expectedAlert, testAlertCases } from './promtool.js';
 import { frontendAlerts, FRONTEND_WINDOW, MIN_PAGE_VIEWS } from './rules/frontend.js';
 import { histogram, quantileMix } from './rules/fixtures.js';
-import { expandTemplate } from './rules/format.js';
 import { generateRules, RULES_DIR } from './rules/index.js';
 
 const config = parseConfig(rawConfig);
@@ -44,8 +42,6 @@ describe('front-end alerts', () => {
   });
 
   it(`a poor p75 over fewer than ${MIN_PAGE_VIEWS} page views in ${FRONTEND_WINDOW} stays quiet; with enough views it fires`, async () => {
-    const rulesFile = generateRules(config).find((f) => f.path === `${RULES_DIR}/frontend.yml`)!;
-    writeFileSync(join(root, 'frontend.yml'), rulesFile.content);
     const buckets = vitalHistograms(config.frontend).LCP.buckets;
     const poorLcp = config.frontend.lcpSeconds * 2;
     const labels = { job: 'perfstack-app', instance: 'app:8080', page: 'search' };
@@ -53,20 +49,18 @@ describe('front-end alerts', () => {
     // One view a minute: 10 in a 10m window, all poor.
     const few = histogram('rum_web_vital_lcp_seconds', labels, buckets, quantileMix(buckets, 0.75, poorLcp, 1, 'lcp'), evalMinutes + 1);
     const many = histogram('rum_web_vital_lcp_seconds', labels, buckets, quantileMix(buckets, 0.75, poorLcp, 5, 'lcp'), evalMinutes + 1);
-    const test = (name: string, series: unknown, expAlerts: unknown[]) => ({
-      name,
-      interval: '1m',
-      input_series: series,
-      alert_rule_test: [{ eval_time: `${evalMinutes}m`, alertname: 'FrontendLcpP75High', exp_alerts: expAlerts }],
-    });
+    const rulesFile = generateRules(config).find((f) => f.path === `${RULES_DIR}/frontend.yml`)!;
     const alert = frontendAlerts(config)[0]!;
-    const annotations = Object.fromEntries(Object.entries(alert.annotations).map(([key, text]) => [key, expandTemplate(text, { page: 'search' }, poorLcp)]));
-    const expected = [{ exp_labels: { page: 'search', ...alert.labels }, exp_annotations: annotations }];
-    writeFileSync(
-      join(root, 'guard.test.yml'),
-      stringify({ rule_files: ['frontend.yml'], evaluation_interval: '1m', tests: [test('few views', few, []), test('many views', many, expected)] }),
-    );
-    const result = await runPromtool(['test', 'rules', 'guard.test.yml'], root);
+    const result = await testAlertCases({
+      dir: root,
+      ruleFiles: { 'frontend.yml': rulesFile.content },
+      alertname: 'FrontendLcpP75High',
+      evalMinutes,
+      cases: [
+        { name: 'few views', series: few, expAlerts: [] },
+        { name: 'many views', series: many, expAlerts: [expectedAlert(alert, { page: 'search' }, poorLcp)] },
+      ],
+    });
     expect(result.code, result.output).toBe(0);
   });
 });
