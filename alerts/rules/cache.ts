@@ -27,13 +27,10 @@ const SEARCH_QUANTILE = 0.95;
 const CACHES = ['search', 'entity'] as const;
 const { labels } = names;
 
-function requestsSum(cache: string, result?: string, window = '5m'): string {
+/** Cached reads of `cache` (of one `result`, if given) per job: per second (rate) or in the window (increase). */
+function requestsSum(cache: string, result?: string, window = '5m', over: 'rate' | 'increase' = 'rate'): string {
   const matchers = [equals(labels.cache, cache), ...(result ? [equals(labels.result, result)] : [])];
-  return `sum by (job, ${labels.cache}) (rate(${names.requests}${selector(matchers)}[${window}]))`;
-}
-
-function requestsIncrease(cache: string, window: string): string {
-  return `sum by (job, ${labels.cache}) (increase(${names.requests}${selector([equals(labels.cache, cache)])}[${window}]))`;
+  return `sum by (job, ${labels.cache}) (${over}(${names.requests}${selector(matchers)}[${window}]))`;
 }
 
 /** Cached reads of `cache` with `hitRatio` of them hits, plus `errorRatio` of them failing in Redis. */
@@ -61,7 +58,7 @@ export function hitRatioAlerts(config: PerfstackConfig): AlertDefinition[] {
         labels: { [labels.cache]: cache },
         expr:
           `${requestsSum(cache, 'hit', HIT_RATIO_WINDOW)} / ${requestsSum(cache, undefined, HIT_RATIO_WINDOW)} < ${promNumber(minimum)}` +
-          ` and on(job, ${labels.cache}) ${requestsIncrease(cache, HIT_RATIO_WINDOW)} >= ${MIN_CACHED_READS}`,
+          ` and on(job, ${labels.cache}) ${requestsSum(cache, undefined, HIT_RATIO_WINDOW, 'increase')} >= ${MIN_CACHED_READS}`,
         forMinutes: config.cache.hitRatioForMinutes,
         summary: `The ${cache} cache’s hit ratio is below ${humanizers.humanizePercentage(minimum)}`,
         description: `Only {{ $value | humanizePercentage }} of cached ${cache} reads of {{ $labels.job }} were answered from Redis over ${HIT_RATIO_WINDOW} (floor ${humanizers.humanizePercentage(minimum)}, cache.${cache}.minHitRatio): PostgreSQL carries the load the cache should take.`,
