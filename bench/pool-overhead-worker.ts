@@ -12,7 +12,7 @@ import pg from 'pg';
 import { Registry } from 'prom-client';
 import { instrumentPool, type InstrumentedPool } from '../exporters/index.js';
 import { loadOtelInstrumentedPg, type OtelPg } from './otel-pg.js';
-import { countSamples, run, type Workload, WORKLOADS } from './pool-overhead-support.js';
+import { countSamples, run, WARMUP_QUERIES, type Workload, WORKLOADS } from './pool-overhead-support.js';
 
 export const WORKER_SETUPS = ['raw', 'rawAgain', 'ours', 'otel'] as const;
 export type WorkerSetup = (typeof WORKER_SETUPS)[number];
@@ -20,7 +20,6 @@ export type WorkerSetup = (typeof WORKER_SETUPS)[number];
 export type ToWorker = { type: 'run'; workload: string; count: number } | { type: 'recorded' } | { type: 'stop' };
 export type FromWorker = { type: 'ready' } | { type: 'sample'; sample: Awaited<ReturnType<typeof run>> } | { type: 'recorded'; count: number; querySummaries: number } | { type: 'error'; message: string };
 
-const WARMUP_QUERIES = 4000;
 
 async function main(setup: WorkerSetup, url: string, concurrency: number): Promise<void> {
   const send = (message: FromWorker) => process.send?.(message);

@@ -61,6 +61,7 @@ import {
   type SetupProcess,
   type Spread,
   startSetupProcess,
+  WARMUP_QUERIES,
   WORKLOADS,
 } from './pool-overhead-support.js';
 import type { WorkerSetup } from './pool-overhead-worker.js';
@@ -77,7 +78,6 @@ const CPU_COUNT = availableParallelism();
 const QUERIES = positiveInteger('PERFSTACK_BENCH_QUERIES', 8000);
 const SLICES = positiveInteger('PERFSTACK_BENCH_SLICES', 8);
 const QUERIES_PER_SLICE = Math.max(1, Math.round(QUERIES / SLICES));
-const WARMUP_QUERIES = 4000;
 /** The isolated measurement is ~20x cheaper per query: more queries for the same precision. */
 const ISOLATED_QUERIES_PER_SLICE = QUERIES_PER_SLICE * 5;
 const RESULT_FILE = join(import.meta.dirname, 'results', 'pool-overhead.json');
